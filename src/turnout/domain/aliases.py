@@ -1,0 +1,180 @@
+"""Aliases, their append-only revision history, rollback and point-in-time resolve.
+
+An alias (``prod-chat``) is what applications call; it points at a *target*. Every
+change is a new :class:`AliasRevision` numbered 1, 2, 3... with who, when, why,
+before and after. Writes are compare-and-set on that number, so of two concurrent
+flips exactly one wins. Rolling back is writing a new revision whose target is an
+earlier one's: history is never rewritten.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from turnout.domain.ids import VersionId
+from turnout.errors import InvalidInput, NotFound
+
+__all__ = [
+    "Alias",
+    "AliasAction",
+    "AliasRevision",
+    "AliasTarget",
+    "pick_rollback",
+    "revision_at",
+    "validate_alias_name",
+]
+
+_ALIAS_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+_RESERVED = re.compile(r"^(latest|v\d+)$")
+
+
+def validate_alias_name(name: str) -> str:
+    """Return ``name`` if it is a legal alias name; raise :class:`InvalidInput` if not."""
+    if not _ALIAS_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"alias name {name!r} must match ^[a-z0-9][a-z0-9_.-]{{0,62}}$ "
+            "(lowercase letters, digits, '_', '.', '-'; at most 63)"
+        )
+    if _RESERVED.fullmatch(name):
+        raise InvalidInput(
+            f"alias name {name!r} is reserved ('latest' and 'v<digits>' would read as versions)"
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class AliasTarget:
+    """What an alias serves: one pinned version and an ordered fallback chain."""
+
+    version: VersionId
+    fallbacks: tuple[VersionId, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.version in self.fallbacks:
+            raise InvalidInput(f"version {self.version} cannot be its own fallback")
+        if len(set(self.fallbacks)) != len(self.fallbacks):
+            raise InvalidInput("fallback chain lists a version twice")
+
+    def versions(self) -> tuple[VersionId, ...]:
+        """Every version this target may serve, primary first."""
+        return (self.version, *self.fallbacks)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"version": str(self.version), "fallbacks": [str(v) for v in self.fallbacks]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> AliasTarget:
+        fallbacks = data.get("fallbacks") or []
+        if not isinstance(fallbacks, list):
+            raise InvalidInput("alias target 'fallbacks' must be a list of version ids")
+        if "version" not in data:
+            raise InvalidInput("alias target needs a 'version'")
+        return cls(
+            VersionId.parse(str(data["version"])),
+            tuple(VersionId.parse(str(item)) for item in fallbacks),
+        )
+
+    def describe(self) -> str:
+        if not self.fallbacks:
+            return str(self.version)
+        return f"{self.version} (fallbacks: {', '.join(map(str, self.fallbacks))})"
+
+
+class AliasAction(enum.StrEnum):
+    """Why a revision exists."""
+
+    CREATE = "create"
+    SET = "set"
+    ROLLBACK = "rollback"
+    PROTECT = "protect"
+    UNPROTECT = "unprotect"
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRevision:
+    """One entry of an alias's history: the state *after* the change, and the one before."""
+
+    alias: str
+    revision: int
+    action: AliasAction
+    target: AliasTarget
+    previous: AliasTarget | None
+    protected: bool
+    actor: str
+    reason: str | None
+    created_at: datetime
+    restored_from: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """The current state of an alias: its newest revision, denormalised for reads."""
+
+    name: str
+    target: AliasTarget
+    revision: int
+    protected: bool = False
+    allow_floating: bool = False
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+    def advanced(self, revision: AliasRevision) -> Alias:
+        """The alias after applying ``revision`` (which must be the next number)."""
+        if revision.revision != self.revision + 1:
+            raise ValueError(f"revision {revision.revision} does not follow {self.revision}")
+        return replace(
+            self,
+            target=revision.target,
+            revision=revision.revision,
+            protected=revision.protected,
+            updated_at=revision.created_at,
+            updated_by=revision.actor,
+        )
+
+
+def pick_rollback(history: Sequence[AliasRevision], to: int | None = None) -> AliasRevision:
+    """Choose the revision whose target a rollback restores.
+
+    Without ``to``: the newest earlier revision whose target differs from the
+    current one, so a rollback always changes what is served (and a second
+    rollback flips back, as ``kubectl rollout undo`` does). With ``to``: that
+    revision, which must exist and differ from the current target.
+    """
+    if not history:
+        raise NotFound("alias has no history")
+    current = history[-1]
+    name = current.alias
+    if to is not None:
+        chosen = next((rev for rev in history if rev.revision == to), None)
+        if chosen is None:
+            raise NotFound(f"alias '{name}' has no revision {to} (it is at {current.revision})")
+        if chosen.target == current.target:
+            raise InvalidInput(
+                f"alias '{name}' already serves {current.target.describe()} "
+                f"(revision {to} has the same target); nothing to roll back"
+            )
+        return chosen
+    for rev in reversed(history[:-1]):
+        if rev.target != current.target:
+            return rev
+    raise InvalidInput(
+        f"alias '{name}' has no earlier revision with a different target to roll back to"
+    )
+
+
+def revision_at(history: Sequence[AliasRevision], at: datetime) -> AliasRevision:
+    """The revision in force at ``at`` (history ordered by revision number)."""
+    chosen: AliasRevision | None = None
+    for rev in history:
+        if rev.created_at <= at:
+            chosen = rev
+        else:
+            break
+    if chosen is None:
+        name = history[0].alias if history else "?"
+        raise NotFound(f"alias '{name}' did not exist at {at.isoformat()}")
+    return chosen

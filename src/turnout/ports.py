@@ -1,0 +1,154 @@
+"""The seams between use cases and the outside world, as Protocols.
+
+Services depend on these, never on SQLAlchemy or a clock directly. The SQL store
+(``turnout.store``) implements the repositories for SQLite and PostgreSQL alike,
+and one contract suite (``tests/store``) runs against both.
+
+A *unit of work* is one database transaction: everything read and written through
+it commits together or not at all, including the audit entry that records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from turnout.domain.access import ApiToken, Role
+from turnout.domain.aliases import Alias, AliasRevision
+from turnout.domain.audit import AuditEntry, JsonValue
+from turnout.domain.ids import VersionId
+from turnout.domain.providers import ProviderConfig
+from turnout.domain.versions import Version
+
+__all__ = [
+    "AliasRepository",
+    "AuditRepository",
+    "Clock",
+    "ProviderRepository",
+    "RegistryStore",
+    "TokenRepository",
+    "UnitOfWork",
+    "VersionRepository",
+]
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware UTC. Tests pass a fake one."""
+
+
+class VersionRepository(Protocol):
+    def get(self, version_id: VersionId) -> Version | None: ...
+
+    def all(self) -> list[Version]: ...
+
+    def add(self, version: Version) -> None:
+        """Insert; raise :class:`~turnout.errors.Conflict` if the id exists."""
+
+    def update(self, version: Version) -> None:
+        """Replace the stored record of an existing version."""
+
+
+class AliasRepository(Protocol):
+    def get(self, name: str) -> Alias | None: ...
+
+    def all(self) -> list[Alias]: ...
+
+    def history(self, name: str) -> list[AliasRevision]:
+        """All revisions of ``name``, oldest first."""
+
+    def write(self, alias: Alias, revision: AliasRevision, expected_revision: int) -> None:
+        """Store ``revision`` and the alias state after it, compare-and-set.
+
+        ``expected_revision`` is the revision the caller read (0 to create). If the
+        stored alias is no longer at it, raise :class:`~turnout.errors.Conflict`
+        and write nothing.
+        """
+
+
+class ProviderRepository(Protocol):
+    def get(self, name: str) -> ProviderConfig | None: ...
+
+    def all(self) -> list[ProviderConfig]: ...
+
+    def put(self, config: ProviderConfig) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def add(
+        self,
+        name: str,
+        role: Role,
+        prefix: str,
+        token_hash: str,
+        created_at: datetime,
+        created_by: str,
+        expires_at: datetime | None,
+    ) -> ApiToken:
+        """Insert; raise :class:`~turnout.errors.Conflict` if an active token has ``name``."""
+
+    def by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    def find(self, name_or_id: str) -> ApiToken | None:
+        """The newest token with that name, or the token with that numeric id."""
+
+    def all(self) -> list[ApiToken]: ...
+
+    def revoke(self, token_id: int, at: datetime) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def append(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: dict[str, JsonValue],
+    ) -> AuditEntry:
+        """Append an entry chained to the current head; serialised across writers."""
+
+    def entries(
+        self,
+        after_seq: int = 0,
+        limit: int | None = None,
+        newest_first: bool = False,
+        subject: str | None = None,
+    ) -> list[AuditEntry]: ...
+
+    def iterate(self) -> Iterator[AuditEntry]:
+        """Every entry in ``seq`` order, streamed (for verification of large logs)."""
+
+    def head(self) -> tuple[int, str] | None: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def versions(self) -> VersionRepository: ...
+
+    @property
+    def aliases(self) -> AliasRepository: ...
+
+    @property
+    def providers(self) -> ProviderRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+
+class RegistryStore(Protocol):
+    """A registry database. ``url`` is safe to print (no password)."""
+
+    url: str
+
+    def unit_of_work(self, write: bool = False) -> AbstractContextManager[UnitOfWork]:
+        """A transaction; ``write=True`` takes the write lock up front (SQLite IMMEDIATE)."""
+
+    def change_marker(self) -> int:
+        """A number that grows with every committed write: the cheap 'anything new?' probe."""
+
+    def close(self) -> None: ...
+

@@ -1,0 +1,231 @@
+"""Flipping, rolling back, protecting and resolving aliases.
+
+Every change is one transaction: read the alias, check the rules, write the new
+revision compare-and-set on the revision the caller saw, stamp ``promoted_at``
+on a version served for the first time, and append the audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from turnout.domain.access import Operation, Principal, authorize, authorize_alias_change
+from turnout.domain.aliases import (
+    Alias,
+    AliasAction,
+    AliasRevision,
+    AliasTarget,
+    pick_rollback,
+    revision_at,
+    validate_alias_name,
+)
+from turnout.domain.audit import JsonValue
+from turnout.domain.ids import VersionId
+from turnout.domain.versions import VersionStatus
+from turnout.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from turnout.ports import UnitOfWork
+from turnout.services.context import ServiceContext, record
+
+__all__ = ["AliasChange", "AliasService"]
+
+
+@dataclass(frozen=True, slots=True)
+class AliasChange:
+    """The outcome of a write: the revision now in force, and whether it is new."""
+
+    revision: AliasRevision
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One requested change, gathered so validation and writing read as a sequence."""
+
+    name: str
+    action: AliasAction
+    target: AliasTarget | None
+    protected: bool | None
+    reason: str | None
+    expected_revision: int | None
+    allow_floating: bool
+    restored_from: int | None = None
+
+
+class AliasService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    # -- reads ---------------------------------------------------------------
+
+    def all(self) -> list[Alias]:
+        with self._ctx.store.unit_of_work() as uow:
+            return uow.aliases.all()
+
+    def get(self, name: str) -> Alias:
+        with self._ctx.store.unit_of_work() as uow:
+            return _existing(uow, name)
+
+    def history(self, name: str) -> list[AliasRevision]:
+        with self._ctx.store.unit_of_work() as uow:
+            _existing(uow, name)
+            return uow.aliases.history(name)
+
+    def resolve_at(self, name: str, at: datetime | None = None) -> AliasRevision:
+        """The revision in force at ``at`` (default: now)."""
+        with self._ctx.store.unit_of_work() as uow:
+            _existing(uow, name)
+            history = uow.aliases.history(name)
+        return revision_at(history, at or self._ctx.now())
+
+    # -- writes --------------------------------------------------------------
+
+    def set(
+        self,
+        principal: Principal,
+        name: str,
+        version: str,
+        fallbacks: list[str] | None = None,
+        reason: str | None = None,
+        expected_revision: int | None = None,
+        allow_floating: bool = False,
+        protected: bool | None = None,
+    ) -> AliasChange:
+        """Point ``name`` at ``version`` (creating the alias if new).
+
+        ``fallbacks=None`` keeps the current chain (minus the new primary);
+        ``expected_revision`` makes the write conditional on what the caller saw.
+        """
+        validate_alias_name(name)
+        primary = VersionId.parse(version)
+        chain = None if fallbacks is None else tuple(VersionId.parse(f) for f in fallbacks)
+        with self._ctx.store.unit_of_work(write=True) as uow:
+            current = uow.aliases.get(name)
+            if chain is None:
+                kept = current.target.fallbacks if current else ()
+                chain = tuple(f for f in kept if f != primary)
+            request = _Request(
+                name, AliasAction.SET if current else AliasAction.CREATE,
+                AliasTarget(primary, chain), protected, reason, expected_revision, allow_floating,
+            )
+            return self._write(uow, principal, current, request)
+
+    def rollback(
+        self,
+        principal: Principal,
+        name: str,
+        to: int | None = None,
+        reason: str | None = None,
+        expected_revision: int | None = None,
+    ) -> AliasChange:
+        """Restore an earlier revision's target (default: the last different one)."""
+        with self._ctx.store.unit_of_work(write=True) as uow:
+            current = _existing(uow, name)
+            chosen = pick_rollback(uow.aliases.history(name), to)
+            request = _Request(
+                name, AliasAction.ROLLBACK, chosen.target, None, reason, expected_revision,
+                allow_floating=current.allow_floating, restored_from=chosen.revision,
+            )
+            return self._write(uow, principal, current, request)
+
+    def protect(
+        self, principal: Principal, name: str, protected: bool, reason: str | None = None
+    ) -> AliasChange:
+        """Mark an alias protected (deployer) or lift the protection (admin)."""
+        authorize(principal, Operation.PROTECT_ALIAS if protected else Operation.UNPROTECT_ALIAS)
+        with self._ctx.store.unit_of_work(write=True) as uow:
+            current = _existing(uow, name)
+            action = AliasAction.PROTECT if protected else AliasAction.UNPROTECT
+            request = _Request(name, action, None, protected, reason, None, current.allow_floating)
+            return self._write(uow, principal, current, request)
+
+    def _write(
+        self, uow: UnitOfWork, principal: Principal, current: Alias | None, request: _Request
+    ) -> AliasChange:
+        now = self._ctx.now()
+        seen = current.revision if current else 0
+        if request.expected_revision is not None and request.expected_revision != seen:
+            raise Conflict(
+                f"alias '{request.name}' is at revision {seen}, not {request.expected_revision}; "
+                "re-read it and retry"
+            )
+        was_protected = current.protected if current else False
+        protected = was_protected if request.protected is None else request.protected
+        authorize_alias_change(principal, request.name, was_protected or protected, request.reason)
+        if protected and not was_protected:
+            authorize(principal, Operation.PROTECT_ALIAS)
+        target = request.target or (current.target if current else None)
+        if target is None:
+            raise NotFound(f"alias '{request.name}' does not exist")
+        allow_floating = request.allow_floating or (current.allow_floating if current else False)
+        self._check_target(uow, request.name, target, protected, allow_floating)
+        if current is not None and current.target == target and current.protected == protected:
+            history = uow.aliases.history(request.name)
+            return AliasChange(history[-1], changed=False)
+        revision = AliasRevision(
+            alias=request.name,
+            revision=seen + 1,
+            action=request.action,
+            target=target,
+            previous=current.target if current else None,
+            protected=protected,
+            actor=principal.name,
+            reason=request.reason,
+            created_at=now,
+            restored_from=request.restored_from,
+        )
+        base = current or Alias(request.name, target, 0, protected, allow_floating)
+        after = replace(base.advanced(revision), allow_floating=allow_floating)
+        uow.aliases.write(after, revision, expected_revision=seen)
+        self._stamp_promotion(uow, target.version, now)
+        record(uow, now, principal, f"alias.{request.action.value}", request.name, _detail(revision))
+        return AliasChange(revision, changed=True)
+
+    def _check_target(
+        self, uow: UnitOfWork, name: str, target: AliasTarget, protected: bool, allow_floating: bool
+    ) -> None:
+        """Every version served must be registered, not retired, and pinned unless allowed."""
+        today = self._ctx.today()
+        for vid in target.versions():
+            version = uow.versions.get(vid)
+            if version is None:
+                raise NotFound(
+                    f"version {vid} is not registered; add it first: turnout version add {vid}"
+                )
+            if version.status_on(today) is VersionStatus.RETIRED:
+                raise InvalidInput(f"version {vid} is retired and cannot be a new target")
+            if version.floating_allowed:
+                if protected:
+                    raise PermissionDenied(
+                        f"alias '{name}' is protected and may only serve pinned versions; "
+                        f"{vid} is a floating id"
+                    )
+                if not allow_floating:
+                    raise InvalidInput(
+                        f"version {vid} is a floating id; pass --allow-floating to let "
+                        f"non-protected alias '{name}' serve it"
+                    )
+
+    @staticmethod
+    def _stamp_promotion(uow: UnitOfWork, vid: VersionId, now: datetime) -> None:
+        version = uow.versions.get(vid)
+        if version is not None and version.promoted_at is None:
+            uow.versions.update(replace(version, promoted_at=now))
+
+
+def _existing(uow: UnitOfWork, name: str) -> Alias:
+    alias = uow.aliases.get(name)
+    if alias is None:
+        raise NotFound(f"alias '{name}' does not exist")
+    return alias
+
+
+def _detail(revision: AliasRevision) -> dict[str, JsonValue]:
+    return {
+        "revision": revision.revision,
+        "before": revision.previous.describe() if revision.previous else None,
+        "after": revision.target.describe(),
+        "protected": revision.protected,
+        "reason": revision.reason,
+        "restored_from": revision.restored_from,
+    }

@@ -1,0 +1,25 @@
+"""The registry's use cases gathered behind one object, as the edges see them."""
+
+from __future__ import annotations
+
+from turnout.services.aliases import AliasService
+from turnout.services.audit import AuditService
+from turnout.services.context import ServiceContext
+from turnout.services.tokens import TokenService
+from turnout.services.versions import VersionService
+
+__all__ = ["Registry"]
+
+
+class Registry:
+    """Versions, aliases, tokens and audit over one store; built by ``turnout.wiring``."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.versions = VersionService(ctx)
+        self.aliases = AliasService(ctx)
+        self.tokens = TokenService(ctx)
+        self.audit = AuditService(ctx)
+
+    def close(self) -> None:
+        self.ctx.store.close()

@@ -1,0 +1,169 @@
+"""The registry's tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+The tables are the *storage* shape; domain values are mapped to and from rows in
+``store/rows.py`` so the domain never sees SQLAlchemy. Alembic migrations under
+``store/migrations`` create exactly these tables; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+__all__ = [
+    "alias_revisions",
+    "aliases",
+    "api_tokens",
+    "audit_head",
+    "audit_log",
+    "metadata",
+    "providers",
+    "versions",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both databases.
+
+    SQLite has no timezone type and hands back naive values; normalising here
+    keeps audit hashes (which cover the timestamp) identical across stores.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+providers = Table(
+    "providers",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("base_url", Text),
+    Column("api_key_env", String(128)),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", String(240), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("introduced_at", UtcDateTime, nullable=False),
+    Column("introduced_by", String(200), nullable=False),
+    Column("promoted_at", UtcDateTime),
+    Column("prompt_version", String(128)),
+    Column("dataset_version", String(128)),
+    Column("eval_scores", JSON, nullable=False),
+    Column("known_issues", JSON, nullable=False),
+    Column("deprecation_date", Date),
+    Column("retirement_date", Date),
+    Column("status", String(16), nullable=False),
+    Column("floating_allowed", Boolean, nullable=False),
+    Column("warnings", JSON, nullable=False),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("target", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("protected", Boolean, nullable=False),
+    Column("allow_floating", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+
+alias_revisions = Table(
+    "alias_revisions",
+    metadata,
+    Column("alias", String(63), ForeignKey("aliases.name"), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("action", String(16), nullable=False),
+    Column("target", JSON, nullable=False),
+    Column("previous", JSON),
+    Column("protected", Boolean, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("restored_from", Integer),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Index("ix_api_tokens_name", "name"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+"""One row (id=1): the newest audit entry. Locked by every write, so the chain
+never forks, and its ``seq`` doubles as the registry's change marker."""

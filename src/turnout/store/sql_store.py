@@ -1,0 +1,54 @@
+"""The registry store over SQLAlchemy: SQLite by default, PostgreSQL for replicas."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy import Engine, select
+
+from turnout.store.engine import WRITE_OPTION, build_engine, normalise_url, safe_url, translate_errors
+from turnout.store.migrate import ensure_schema
+from turnout.store.repositories import SqlUnitOfWork
+from turnout.store.schema import audit_head
+
+__all__ = ["SqlStore", "open_store"]
+
+
+class SqlStore:
+    """Implements :class:`turnout.ports.RegistryStore` for any SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = safe_url(engine.url)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def unit_of_work(self, write: bool = False) -> Iterator[SqlUnitOfWork]:
+        with translate_errors(f"registry {self.url}"), self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: write})
+            with conn.begin():
+                yield SqlUnitOfWork(conn)
+
+    def change_marker(self) -> int:
+        with translate_errors(f"registry {self.url}"), self.engine.connect() as conn, conn.begin():
+            return int(conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, migrate: bool = True) -> SqlStore:
+    """Open (and by default migrate) the store at ``url``."""
+    normalise_url(url)  # clear error for unsupported URLs before any connection
+    store = SqlStore(build_engine(url))
+    if migrate:
+        try:
+            ensure_schema(store.engine)
+        except BaseException:
+            store.close()
+            raise
+    return store
