@@ -10,7 +10,7 @@ it commits together or not at all, including the audit entry that records it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -20,12 +20,13 @@ from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig
-from turnout.domain.versions import Version
+from turnout.domain.versions import ParamValue, Version
 
 __all__ = [
     "AliasRepository",
     "AuditRepository",
     "Clock",
+    "ParamCheck",
     "ProviderRepository",
     "RegistryStore",
     "TokenRepository",
@@ -35,6 +36,9 @@ __all__ = [
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware UTC. Tests pass a fake one."""
+
+ParamCheck = Callable[[ProviderConfig, Mapping[str, ParamValue]], None]
+"""Validates a version's default params for its provider's adapter (raises InvalidInput)."""
 
 
 class VersionRepository(Protocol):
@@ -151,4 +155,3 @@ class RegistryStore(Protocol):
         """A number that grows with every committed write: the cheap 'anything new?' probe."""
 
     def close(self) -> None: ...
-

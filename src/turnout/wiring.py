@@ -7,9 +7,12 @@ call these functions to get fully wired objects.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from turnout.domain.catalog import Catalog
+from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.versions import ParamValue
 from turnout.ports import Clock
 from turnout.services.context import ServiceContext, system_clock
 from turnout.services.registry import Registry
@@ -21,6 +24,7 @@ __all__ = [
     "DB_ENV",
     "DEFAULT_DB_URL",
     "TOKEN_ENV",
+    "check_adapter_params",
     "connect_client",
     "default_db_url",
     "open_registry",
@@ -35,6 +39,14 @@ def default_db_url() -> str:
     return os.environ.get(DB_ENV) or DEFAULT_DB_URL
 
 
+def check_adapter_params(provider: ProviderConfig, params: Mapping[str, ParamValue]) -> None:
+    """Reject params the provider's adapter would refuse, at registration time."""
+    if provider.kind is ProviderKind.SIM:
+        from turnout.providers.sim_brain import SimParams
+
+        SimParams.parse(params)
+
+
 def open_registry(
     db_url: str, clock: Clock = system_clock, catalog: Catalog | None = None, migrate: bool = True
 ) -> Registry:
@@ -43,7 +55,8 @@ def open_registry(
     from turnout.store import open_store
 
     store = open_store(db_url, migrate=migrate)
-    return Registry(ServiceContext(store, catalog or load_bundled_catalog(), clock))
+    context = ServiceContext(store, catalog or load_bundled_catalog(), clock, check_adapter_params)
+    return Registry(context)
 
 
 TOKEN_ENV = "TURNOUT_TOKEN"

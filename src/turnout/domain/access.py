@@ -98,7 +98,9 @@ def authorize(principal: Principal, operation: Operation) -> None:
         )
 
 
-def authorize_alias_change(principal: Principal, alias: str, protected: bool, reason: str | None) -> None:
+def authorize_alias_change(
+    principal: Principal, alias: str, protected: bool, reason: str | None
+) -> None:
     """Changing a protected alias needs deployer or admin *and* a non-empty reason."""
     if not protected:
         authorize(principal, Operation.SET_ALIAS)
@@ -125,7 +127,9 @@ class ApiToken:
         if self.revoked_at is not None:
             raise AuthenticationFailed(f"token '{self.name}' was revoked")
         if self.expires_at is not None and self.expires_at <= now:
-            raise AuthenticationFailed(f"token '{self.name}' expired at {self.expires_at.isoformat()}")
+            raise AuthenticationFailed(
+                f"token '{self.name}' expired at {self.expires_at.isoformat()}"
+            )
 
     def principal(self) -> Principal:
         return Principal(f"token:{self.name}", self.role, self.id)

@@ -65,9 +65,7 @@ def entry_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def verify_chain(
-    entries: Iterable[AuditEntry], head: tuple[int, str] | None
-) -> ChainBreak | None:
+def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> ChainBreak | None:
     """Walk ``entries`` in ``seq`` order; return the first break, or ``None`` if intact.
 
     ``head`` is the stored (last seq, last hash); ``None`` means an empty log.
@@ -80,7 +78,12 @@ def verify_chain(
         if entry.prev_hash != expected_prev:
             return ChainBreak(entry.seq, "prev_hash does not match the previous entry's hash")
         recomputed = entry_hash(
-            entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.detail,
+            entry.seq,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.detail,
             entry.prev_hash,
         )
         if recomputed != entry.hash:

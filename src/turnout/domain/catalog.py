@@ -100,6 +100,7 @@ class Catalog:
                 candidates.insert(0, target)
         return tuple(entry.version_id for entry in candidates[:limit])
 
+
 def _newest_first(entry: CatalogEntry) -> tuple[int, str]:
     released = entry.released.toordinal() if entry.released else 0
     return (-released, entry.model_id)

@@ -44,7 +44,7 @@ class ProviderConfig:
     api_key_env: str | None = None
 
     def __post_init__(self) -> None:
-        if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
+        if self.api_key_env is not None and not _ENV_NAME.fullmatch(self.api_key_env):
             raise InvalidInput(
                 f"provider '{self.name}': api_key_env {self.api_key_env!r} must be an "
                 "environment variable name such as OPENAI_API_KEY (the key itself is never stored)"
@@ -60,7 +60,9 @@ class ProviderConfig:
 BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = {
     config.name: config
     for config in (
-        ProviderConfig("openai", ProviderKind.OPENAI, "https://api.openai.com/v1", "OPENAI_API_KEY"),
+        ProviderConfig(
+            "openai", ProviderKind.OPENAI, "https://api.openai.com/v1", "OPENAI_API_KEY"
+        ),
         ProviderConfig(
             "anthropic", ProviderKind.ANTHROPIC, "https://api.anthropic.com", "ANTHROPIC_API_KEY"
         ),
@@ -70,9 +72,13 @@ BUILTIN_PROVIDERS: Mapping[str, ProviderConfig] = {
             "https://generativelanguage.googleapis.com/v1beta/openai",
             "GEMINI_API_KEY",
         ),
-        ProviderConfig("mistral", ProviderKind.OPENAI, "https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+        ProviderConfig(
+            "mistral", ProviderKind.OPENAI, "https://api.mistral.ai/v1", "MISTRAL_API_KEY"
+        ),
         ProviderConfig("xai", ProviderKind.OPENAI, "https://api.x.ai/v1", "XAI_API_KEY"),
-        ProviderConfig("deepseek", ProviderKind.OPENAI, "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),
+        ProviderConfig(
+            "deepseek", ProviderKind.OPENAI, "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"
+        ),
         ProviderConfig("sim", ProviderKind.SIM),
     )
 }

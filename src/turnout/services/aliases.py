@@ -96,19 +96,49 @@ class AliasService:
         ``fallbacks=None`` keeps the current chain (minus the new primary);
         ``expected_revision`` makes the write conditional on what the caller saw.
         """
+        with self._ctx.store.unit_of_work(write=True) as uow:
+            return self.set_in(
+                uow,
+                principal,
+                name,
+                version,
+                fallbacks,
+                reason,
+                expected_revision,
+                allow_floating,
+                protected,
+            )
+
+    def set_in(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        name: str,
+        version: str,
+        fallbacks: list[str] | None = None,
+        reason: str | None = None,
+        expected_revision: int | None = None,
+        allow_floating: bool = False,
+        protected: bool | None = None,
+    ) -> AliasChange:
+        """:meth:`set` inside the caller's unit of work (``apply`` changes many at once)."""
         validate_alias_name(name)
         primary = VersionId.parse(version)
         chain = None if fallbacks is None else tuple(VersionId.parse(f) for f in fallbacks)
-        with self._ctx.store.unit_of_work(write=True) as uow:
-            current = uow.aliases.get(name)
-            if chain is None:
-                kept = current.target.fallbacks if current else ()
-                chain = tuple(f for f in kept if f != primary)
-            request = _Request(
-                name, AliasAction.SET if current else AliasAction.CREATE,
-                AliasTarget(primary, chain), protected, reason, expected_revision, allow_floating,
-            )
-            return self._write(uow, principal, current, request)
+        current = uow.aliases.get(name)
+        if chain is None:
+            kept = current.target.fallbacks if current else ()
+            chain = tuple(f for f in kept if f != primary)
+        request = _Request(
+            name,
+            AliasAction.SET if current else AliasAction.CREATE,
+            AliasTarget(primary, chain),
+            protected,
+            reason,
+            expected_revision,
+            allow_floating,
+        )
+        return self._write(uow, principal, current, request)
 
     def rollback(
         self,
@@ -123,8 +153,14 @@ class AliasService:
             current = _existing(uow, name)
             chosen = pick_rollback(uow.aliases.history(name), to)
             request = _Request(
-                name, AliasAction.ROLLBACK, chosen.target, None, reason, expected_revision,
-                allow_floating=current.allow_floating, restored_from=chosen.revision,
+                name,
+                AliasAction.ROLLBACK,
+                chosen.target,
+                None,
+                reason,
+                expected_revision,
+                allow_floating=current.allow_floating,
+                restored_from=chosen.revision,
             )
             return self._write(uow, principal, current, request)
 
@@ -178,7 +214,9 @@ class AliasService:
         after = replace(base.advanced(revision), allow_floating=allow_floating)
         uow.aliases.write(after, revision, expected_revision=seen)
         self._stamp_promotion(uow, target.version, now)
-        record(uow, now, principal, f"alias.{request.action.value}", request.name, _detail(revision))
+        record(
+            uow, now, principal, f"alias.{request.action.value}", request.name, _detail(revision)
+        )
         return AliasChange(revision, changed=True)
 
     def _check_target(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from turnout.domain.access import Principal
 from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.catalog import Catalog
-from turnout.ports import Clock, RegistryStore, UnitOfWork
+from turnout.domain.providers import ProviderConfig
+from turnout.domain.versions import ParamValue
+from turnout.ports import Clock, ParamCheck, RegistryStore, UnitOfWork
 
-__all__ = ["ServiceContext", "record", "system_clock"]
+__all__ = ["ServiceContext", "accept_any_params", "record", "system_clock"]
 
 
 def system_clock() -> datetime:
@@ -18,11 +21,16 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def accept_any_params(_provider: ProviderConfig, _params: Mapping[str, ParamValue]) -> None:
+    """The default check: adapters that know their params are wired in by ``wiring``."""
+
+
 @dataclass(frozen=True)
 class ServiceContext:
     store: RegistryStore
     catalog: Catalog
     clock: Clock = system_clock
+    check_params: ParamCheck = accept_any_params
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from turnout.services.aliases import AliasService
 from turnout.services.audit import AuditService
+from turnout.services.config import ConfigService
 from turnout.services.context import ServiceContext
 from turnout.services.tokens import TokenService
 from turnout.services.versions import VersionService
@@ -20,6 +21,7 @@ class Registry:
         self.aliases = AliasService(ctx)
         self.tokens = TokenService(ctx)
         self.audit = AuditService(ctx)
+        self.config = ConfigService(ctx, self.versions, self.aliases)
 
     def close(self) -> None:
         self.ctx.store.close()

@@ -49,8 +49,13 @@ class RoutingSnapshot:
         cls, marker: int, loaded_at: datetime, aliases: Mapping[str, tuple[AliasTarget, int]]
     ) -> RoutingSnapshot:
         resolutions = {
-            name: Resolution(name, str(target.version), "stable", revision,
-                             tuple(str(v) for v in target.fallbacks))
+            name: Resolution(
+                name,
+                str(target.version),
+                "stable",
+                revision,
+                tuple(str(v) for v in target.fallbacks),
+            )
             for name, (target, revision) in aliases.items()
         }
         targets = {name: target for name, (target, _) in aliases.items()}

@@ -53,11 +53,18 @@ class TokenService:
             token = uow.tokens.add(
                 name, role, secret[:10], hash_token(secret), now, principal.name, expires_at
             )
-            record(uow, now, principal, "token.create", name, {
-                "id": token.id,
-                "role": role.value,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-            })
+            record(
+                uow,
+                now,
+                principal,
+                "token.create",
+                name,
+                {
+                    "id": token.id,
+                    "role": role.value,
+                    "expires_at": expires_at.isoformat() if expires_at else None,
+                },
+            )
         return IssuedToken(token, secret)
 
     def all(self, principal: Principal) -> list[ApiToken]:
@@ -77,8 +84,14 @@ class TokenService:
             uow.tokens.revoke(token.id, now)
             record(uow, now, principal, "token.revoke", token.name, {"id": token.id})
         return ApiToken(
-            token.id, token.name, token.role, token.prefix, token.created_at, token.created_by,
-            token.expires_at, now,
+            token.id,
+            token.name,
+            token.role,
+            token.prefix,
+            token.created_at,
+            token.created_by,
+            token.expires_at,
+            now,
         )
 
     def authenticate(self, secret: str) -> Principal:

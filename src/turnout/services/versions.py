@@ -51,18 +51,31 @@ class VersionService:
         authorize(principal, Operation.ADD_VERSION)
         vid = VersionId.parse(version_id)
         version = self.build(
-            principal, vid, params or {}, prompt_version, dataset_version, allow_floating,
-            deprecation_date, retirement_date,
+            principal,
+            vid,
+            params or {},
+            prompt_version,
+            dataset_version,
+            allow_floating,
+            deprecation_date,
+            retirement_date,
         )
         with self._ctx.store.unit_of_work(write=True) as uow:
-            provider_for(uow, vid.provider)
+            self.check_provider(uow, version.id, version.params)
             uow.versions.add(version)
-            record(uow, version.introduced_at or self._ctx.now(), principal, "version.add", str(vid), {
-                "params": dict(version.params),
-                "prompt_version": version.prompt_version,
-                "dataset_version": version.dataset_version,
-                "floating_allowed": version.floating_allowed,
-            })
+            record(
+                uow,
+                version.introduced_at or self._ctx.now(),
+                principal,
+                "version.add",
+                str(vid),
+                {
+                    "params": dict(version.params),
+                    "prompt_version": version.prompt_version,
+                    "dataset_version": version.dataset_version,
+                    "floating_allowed": version.floating_allowed,
+                },
+            )
         return version
 
     def build(
@@ -84,7 +97,8 @@ class VersionService:
             if not allow_floating:
                 require_pinned(vid, self._ctx.catalog, today)
             warnings = (
-                f"floating id allowed by {principal.name} on {today.isoformat()}: {verdict.reason}; "
+                f"floating id allowed by {principal.name} on {today.isoformat()}: "
+                f"{verdict.reason}; "
                 "only non-protected aliases may serve it",
             )
         entry = self._ctx.catalog.lookup(vid.provider, vid.model)
@@ -92,8 +106,14 @@ class VersionService:
             deprecation_date = deprecation_date or entry.deprecated
             retirement_date = retirement_date or entry.retires
         if retirement_date is not None and retirement_date <= today:
-            replacement = f"; the provider recommends {entry.replacement}" if entry and entry.replacement else ""
-            raise InvalidInput(f"version {vid} was retired on {retirement_date.isoformat()}{replacement}")
+            replacement = (
+                f"; the provider recommends {entry.replacement}"
+                if entry and entry.replacement
+                else ""
+            )
+            raise InvalidInput(
+                f"version {vid} was retired on {retirement_date.isoformat()}{replacement}"
+            )
         return Version(
             id=vid,
             params=dict(params),
@@ -107,12 +127,20 @@ class VersionService:
             warnings=warnings,
         )
 
+    def check_provider(
+        self, uow: UnitOfWork, vid: VersionId, params: Mapping[str, ParamValue]
+    ) -> None:
+        """The provider must be known, and accept the params its adapter will be given."""
+        self._ctx.check_params(provider_for(uow, vid.provider), params)
+
     def get(self, version_id: str) -> Version:
         vid = VersionId.parse(version_id)
         with self._ctx.store.unit_of_work() as uow:
             version = uow.versions.get(vid)
         if version is None:
-            raise NotFound(f"version {vid} is not registered (add it with 'turnout version add {vid}')")
+            raise NotFound(
+                f"version {vid} is not registered (add it with 'turnout version add {vid}')"
+            )
         return version
 
     def all(self) -> list[Version]:
@@ -136,4 +164,3 @@ class VersionService:
             uow.versions.update(updated)
             record(uow, now, principal, "version.known_issue", str(vid), {"text": text})
         return updated
-

@@ -45,7 +45,9 @@ def normalise_url(url: str) -> URL:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
-            raise InvalidInput(f"unsupported SQLite driver {parsed.drivername!r}; use sqlite:///PATH")
+            raise InvalidInput(
+                f"unsupported SQLite driver {parsed.drivername!r}; use sqlite:///PATH"
+            )
         return parsed
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg")
@@ -78,7 +80,9 @@ def _sqlite_engine(url: URL) -> Engine:
     if database and database != ":memory:":
         parent = Path(database).expanduser().resolve().parent
         if not parent.is_dir():
-            raise InvalidInput(f"cannot create SQLite database {database!r}: {parent} does not exist")
+            raise InvalidInput(
+                f"cannot create SQLite database {database!r}: {parent} does not exist"
+            )
     engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -112,13 +116,20 @@ def translate_errors(where: str) -> Iterator[None]:
         text = _first_line(exc)
         if "locked" in text or "busy" in text:
             raise StoreUnavailable(f"{where}: the database is locked by another writer") from exc
-        if "no such table" in text or ("relation" in text and "does not exist" in text):
+        if _missing_table(text):
             raise StoreUnavailable(f"{where}: the database is not initialised ({text})") from exc
         raise StoreUnavailable(f"{where}: the database is unreachable ({text})") from exc
     except DBAPIError as exc:
-        raise StoreUnavailable(f"{where}: database error ({_first_line(exc)})") from exc
+        text = _first_line(exc)
+        if _missing_table(text):  # PostgreSQL reports it as a ProgrammingError
+            raise StoreUnavailable(f"{where}: the database is not initialised ({text})") from exc
+        raise StoreUnavailable(f"{where}: database error ({text})") from exc
     except SQLAlchemyError as exc:
         raise StoreUnavailable(f"{where}: {_first_line(exc)}") from exc
+
+
+def _missing_table(text: str) -> bool:
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -39,11 +39,13 @@ def ensure_schema(engine: Engine) -> bool:
     from alembic import command
     from alembic.config import Config
 
-    with translate_errors("migrating the database"), engine.connect() as conn:
-        conn = conn.execution_options(**{WRITE_OPTION: True})
+    with translate_errors("migrating the database"), engine.connect() as raw:
+        conn = raw.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
             config = Config()
             config.set_main_option("script_location", str(_SCRIPTS))
             config.attributes["connection"] = conn

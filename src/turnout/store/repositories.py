@@ -8,7 +8,7 @@ two places where correctness under concurrency is decided, and both are here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -159,7 +159,9 @@ class SqlTokens:
         expires_at: datetime | None,
     ) -> ApiToken:
         active = self._conn.execute(
-            select(api_tokens.c.id).where(api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None))
+            select(api_tokens.c.id).where(
+                api_tokens.c.name == name, api_tokens.c.revoked_at.is_(None)
+            )
         ).first()
         if active is not None:
             raise Conflict(f"an active token named '{name}' exists; revoke it or pick another name")
@@ -212,23 +214,39 @@ class SqlAudit:
     def append(
         self, at: datetime, actor: str, action: str, subject: str, detail: dict[str, JsonValue]
     ) -> AuditEntry:
+        # The hash covers the timestamp's text, and the store hands every timestamp
+        # back as UTC: hash the UTC form, or a non-UTC ``at`` breaks the chain on read.
+        at = at.astimezone(UTC) if at.tzinfo is not None else at
         # FOR UPDATE serialises appenders on PostgreSQL (SQLite writers are
         # already serialised by BEGIN IMMEDIATE), so the chain never forks.
         head = self._conn.execute(
-            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+            select(audit_head.c.seq, audit_head.c.hash)
+            .where(audit_head.c.id == 1)
+            .with_for_update()
         ).one()
         seq = head.seq + 1
         digest = entry_hash(seq, at, actor, action, subject, detail, head.hash)
         entry = AuditEntry(seq, at, actor, action, subject, detail, head.hash, digest)
         self._conn.execute(
             insert(audit_log).values(
-                seq=seq, at=at, actor=actor, action=action, subject=subject, detail=detail,
-                prev_hash=head.hash, hash=digest,
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=detail,
+                prev_hash=head.hash,
+                hash=digest,
             )
         )
-        self._conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+        self._conn.execute(
+            update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest)
+        )
         if self._conn.dialect.name == "postgresql":
-            self._conn.execute(text("SELECT pg_notify(:channel, :seq)"), {"channel": NOTIFY_CHANNEL, "seq": str(seq)})
+            self._conn.execute(
+                text("SELECT pg_notify(:channel, :seq)"),
+                {"channel": NOTIFY_CHANNEL, "seq": str(seq)},
+            )
         return entry
 
     def entries(
@@ -245,11 +263,17 @@ class SqlAudit:
         return [rows.audit_from_row(row._mapping) for row in self._conn.execute(query)]
 
     def iterate(self) -> Iterator[AuditEntry]:
-        result = self._conn.execution_options(yield_per=1000).execute(
-            select(audit_log).order_by(audit_log.c.seq)
-        )
-        for row in result:
-            yield rows.audit_from_row(row._mapping)
+        # yield_per on the statement, not the connection (Connection.execution_options
+        # changes the connection in place, streaming every later query of the unit of
+        # work); close the result even when the caller stops early (verify stops at
+        # the first break), or PostgreSQL's server-side cursor is left open.
+        query = select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=1000)
+        result = self._conn.execute(query)
+        try:
+            for row in result:
+                yield rows.audit_from_row(row._mapping)
+        finally:
+            result.close()
 
     def head(self) -> tuple[int, str] | None:
         row = self._conn.execute(select(audit_head.c.seq, audit_head.c.hash)).first()

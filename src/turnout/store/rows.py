@@ -141,7 +141,9 @@ def provider_row(config: ProviderConfig) -> dict[str, Any]:
 
 
 def provider_from_row(row: Row) -> ProviderConfig:
-    return ProviderConfig(row["name"], ProviderKind(row["kind"]), row["base_url"], row["api_key_env"])
+    return ProviderConfig(
+        row["name"], ProviderKind(row["kind"]), row["base_url"], row["api_key_env"]
+    )
 
 
 def token_from_row(row: Row) -> ApiToken:

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 from sqlalchemy import Engine, select
 
-from turnout.store.engine import WRITE_OPTION, build_engine, normalise_url, safe_url, translate_errors
+from turnout.store.engine import (
+    WRITE_OPTION,
+    build_engine,
+    normalise_url,
+    safe_url,
+    translate_errors,
+)
 from turnout.store.migrate import ensure_schema
 from turnout.store.repositories import SqlUnitOfWork
 from turnout.store.schema import audit_head
@@ -28,14 +34,16 @@ class SqlStore:
 
     @contextlib.contextmanager
     def unit_of_work(self, write: bool = False) -> Iterator[SqlUnitOfWork]:
-        with translate_errors(f"registry {self.url}"), self.engine.connect() as conn:
-            conn = conn.execution_options(**{WRITE_OPTION: write})
+        with translate_errors(f"registry {self.url}"), self.engine.connect() as raw:
+            conn = raw.execution_options(**{WRITE_OPTION: write})
             with conn.begin():
                 yield SqlUnitOfWork(conn)
 
     def change_marker(self) -> int:
         with translate_errors(f"registry {self.url}"), self.engine.connect() as conn, conn.begin():
-            return int(conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one())
+            return int(
+                conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar_one()
+            )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -59,7 +59,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "alias_revisions",
-        sa.Column("alias", sa.String(63), sa.ForeignKey("aliases.name", name="fk_alias_revisions_alias_aliases"), primary_key=True),
+        sa.Column(
+            "alias",
+            sa.String(63),
+            sa.ForeignKey("aliases.name", name="fk_alias_revisions_alias_aliases"),
+            primary_key=True,
+        ),
         sa.Column("revision", sa.Integer, primary_key=True),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("target", sa.JSON, nullable=False),

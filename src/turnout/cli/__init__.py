@@ -1,0 +1,1 @@
+"""The ``turnout`` command line: thin Typer commands that parse, call, print."""

@@ -1,0 +1,86 @@
+"""``turnout serve`` (gateway + admin API) and ``turnout sim serve`` (the simulated provider)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from turnout.cli.state import state_of
+from turnout.domain.versions import ParamValue, parse_param
+from turnout.errors import InvalidInput
+
+sim_app = typer.Typer(help="The built-in simulated model provider.", no_args_is_help=True)
+
+Host = Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(sim_app, name="sim")
+
+
+def _port(value: int) -> int:
+    if not 0 < value < 65536:
+        raise InvalidInput(f"port {value} must be between 1 and 65535")
+    return value
+
+
+def serve(
+    ctx: typer.Context,
+    host: Host = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port for the gateway, admin API and UI.")
+    ] = 8600,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the admin API (and, as they land, the gateway and UI) on one port."""
+    from turnout.gateway.server import serve as run_server
+    from turnout.wiring import open_registry
+
+    state = state_of(ctx)
+    if state.db.startswith(("http://", "https://")):
+        raise InvalidInput("serve needs a database URL (--db sqlite:///... or postgresql://...)")
+    open_registry(state.db).close()  # migrate and fail fast, before workers start
+    state.output.err.print(
+        f"turnout serving {state.db} on http://{host}:{_port(port)} ({workers} worker(s))"
+    )
+    run_server(state.db, host, port, workers)
+
+
+@sim_app.command("serve")
+def sim_serve(
+    ctx: typer.Context,
+    host: Host = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port for the OpenAI-compatible sim API.")
+    ] = 8700,
+    param: Annotated[
+        list[str],
+        typer.Option(
+            "--param", "-p", help="Default sim param KEY=VALUE for every model (repeatable)."
+        ),
+    ] = [],  # noqa: B006
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed: the same requests get the same answers.")
+    ] = 0,
+) -> None:
+    """Serve sim models over an OpenAI-compatible HTTP API.
+
+    Models registered as sim/... versions in --db use their registered params;
+    any other model name is served with the --param defaults.
+    """
+    from turnout.providers.sim_server import build_sim_app, serve_sim
+
+    state = state_of(ctx)
+    defaults: dict[str, ParamValue] = dict(parse_param(p) for p in param)
+    models: dict[str, dict[str, ParamValue]] = {}
+    if not state.db.startswith(("http://", "https://")):
+        models = {
+            v.model: dict(v.params) for v in state.client().list_versions() if v.provider == "sim"
+        }
+    app = build_sim_app(models, defaults, seed)
+    state.output.err.print(
+        f"sim provider on http://{host}:{_port(port)}/v1 ({len(models)} registered models)"
+    )
+    serve_sim(host, port, app)

@@ -1,0 +1,140 @@
+"""Shared fixtures: registries on SQLite *and* PostgreSQL, a fake clock.
+
+PostgreSQL tests use the server on 127.0.0.1:5432 (``TURNOUT_TEST_PG`` overrides
+the admin URL) in a database of their own, created for the session and dropped
+at its end; the shared server is never reconfigured. They are never skipped
+silently: set ``TURNOUT_TEST_POSTGRES=skip`` to opt out on a laptop, and
+``.ci/run`` fails if any of them did not run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from turnout.catalog_file import load_bundled_catalog
+from turnout.client import LocalClient
+from turnout.services.context import ServiceContext
+from turnout.services.registry import Registry
+from turnout.store import SqlStore, open_store
+from turnout.store.schema import metadata
+from turnout.wiring import check_adapter_params
+
+PG_ADMIN_URL = os.environ.get(
+    "TURNOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+class FakeClock:
+    """A settable clock: tests move time explicitly instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float = 1.0) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database for this test session; dropped at the end."""
+    if os.environ.get("TURNOUT_TEST_POSTGRES") == "skip":
+        pytest.skip("TURNOUT_TEST_POSTGRES=skip")
+    name = f"turnout_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """A fresh, empty registry database URL: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/registry.db"
+    url: str = request.getfixturevalue("pg_database")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[SqlStore]:
+    opened = open_store(db_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def registry(store: SqlStore, clock: FakeClock) -> Registry:
+    return Registry(ServiceContext(store, load_bundled_catalog(), clock, check_adapter_params))
+
+
+@pytest.fixture
+def client(registry: Registry) -> Iterator[LocalClient]:
+    local = LocalClient(registry, poll_interval=0.02)
+    yield local
+    local.close()
+
+
+# -- PostgreSQL tests must not be skipped silently -----------------------------
+
+_pg_outcomes: dict[str, int] = {"passed": 0, "skipped": 0, "failed": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "postgres" not in report.keywords:
+        return
+    if report.when == "call" and report.outcome in _pg_outcomes:
+        _pg_outcomes[report.outcome] += 1
+    elif report.skipped:
+        _pg_outcomes["skipped"] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With TURNOUT_REQUIRE_POSTGRES=1 (``make test``), a skipped PostgreSQL test fails the run."""
+    if not os.environ.get("TURNOUT_REQUIRE_POSTGRES") or session.config.option.collectonly:
+        return
+    if _pg_outcomes["skipped"] or not _pg_outcomes["passed"] and not _pg_outcomes["failed"]:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED: PostgreSQL tests are required (passed {_pg_outcomes['passed']}, "
+                f"skipped {_pg_outcomes['skipped']})",
+                red=True,
+            )
