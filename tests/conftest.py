@@ -10,15 +10,22 @@ silently: set ``TURNOUT_TEST_POSTGRES=skip`` to opt out on a laptop, and
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, text
+from starlette.types import ASGIApp
 
 from turnout.catalog_file import load_bundled_catalog
 from turnout.client import LocalClient
+from turnout.domain.audit import GENESIS_HASH
 from turnout.services.context import ServiceContext
 from turnout.services.registry import Registry
 from turnout.store import SqlStore, open_store
@@ -82,13 +89,45 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _truncate_postgres(url: str) -> None:
+    """Empty every table of a migrated database: much cheaper than re-migrating."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis)"),
+            {"genesis": GENESIS_HASH},
+        )
+    engine.dispose()
+
+
+_pg_migrated: dict[str, bool] = {}
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
-    """A fresh, empty registry database URL: once on SQLite, once on PostgreSQL."""
+    """An empty registry database URL (migrated on PostgreSQL): once per store kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/registry.db"
+    url: str = request.getfixturevalue("pg_database")
+    if _pg_migrated.get(url):
+        _truncate_postgres(url)
+    else:
+        _reset_postgres(url)
+        open_store(url).close()
+        _pg_migrated[url] = True
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """A database with no tables at all, for migration tests."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/registry.db"
     url: str = request.getfixturevalue("pg_database")
     _reset_postgres(url)
+    _pg_migrated[url] = False
     return url
 
 
@@ -129,7 +168,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """With TURNOUT_REQUIRE_POSTGRES=1 (``make test``), a skipped PostgreSQL test fails the run."""
     if not os.environ.get("TURNOUT_REQUIRE_POSTGRES") or session.config.option.collectonly:
         return
-    if _pg_outcomes["skipped"] or not _pg_outcomes["passed"] and not _pg_outcomes["failed"]:
+    if _pg_outcomes["skipped"] or (not _pg_outcomes["passed"] and not _pg_outcomes["failed"]):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -138,3 +177,60 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"skipped {_pg_outcomes['skipped']})",
                 red=True,
             )
+
+
+# -- real HTTP servers on 127.0.0.1 ---------------------------------------------
+
+ConfigFactory = Callable[[ASGIApp, str, int], uvicorn.Config]
+ServeAsgi = Callable[..., str]
+
+_HOST = "127.0.0.1"
+
+
+def plain_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn defaults minus websockets (their import warns) and access logs."""
+    return uvicorn.Config(app, host=host, port=port, ws="none", lifespan="on", log_level="warning")
+
+
+@contextmanager
+def running_server(
+    app: ASGIApp, config_factory: ConfigFactory = plain_config, startup_timeout: float = 10.0
+) -> Iterator[str]:
+    """Serve ``app`` on a fresh 127.0.0.1 port in a thread; yield its base URL.
+
+    The socket is bound here (port 0) and handed to uvicorn, so there is no race
+    for the port; uvicorn closes it on shutdown.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((_HOST, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(config_factory(app, _HOST, port))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.005)
+        with socket.create_connection((_HOST, port), timeout=startup_timeout):
+            pass  # accepting connections, not merely "started"
+        yield f"http://{_HOST}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        if thread.is_alive():
+            raise RuntimeError("the test server did not stop")
+
+
+@pytest.fixture
+def serve_asgi() -> Iterator[ServeAsgi]:
+    """Call ``serve_asgi(app[, config_factory])`` to get a base URL; stopped after the test."""
+    with ExitStack() as stack:
+
+        def serve(app: ASGIApp, config_factory: ConfigFactory = plain_config) -> str:
+            return stack.enter_context(running_server(app, config_factory))
+
+        yield serve

@@ -61,7 +61,9 @@ class TurnoutClient(Protocol):
         expected_revision: int | None = None,
     ) -> AliasChange: ...
 
-    def protect_alias(self, name: str, protected: bool, reason: str | None = None) -> AliasChange: ...
+    def protect_alias(
+        self, name: str, protected: bool, reason: str | None = None
+    ) -> AliasChange: ...
 
     def list_aliases(self) -> list[Alias]: ...
 
@@ -81,7 +83,9 @@ class TurnoutClient(Protocol):
 
     def revoke_token(self, name_or_id: str) -> ApiToken: ...
 
-    def audit_entries(self, limit: int | None = 50, subject: str | None = None) -> list[AuditEntry]: ...
+    def audit_entries(
+        self, limit: int | None = 50, subject: str | None = None
+    ) -> list[AuditEntry]: ...
 
     def verify_audit(self) -> tuple[int, ChainBreak | None]: ...
 
@@ -136,10 +140,18 @@ class LocalClient:
         allow_floating: bool = False,
         protected: bool | None = None,
     ) -> AliasChange:
-        return self.registry.aliases.set(
-            self.principal, name, version, fallbacks, reason, expected_revision, allow_floating,
+        change = self.registry.aliases.set(
+            self.principal,
+            name,
+            version,
+            fallbacks,
+            reason,
+            expected_revision,
+            allow_floating,
             protected,
         )
+        self._saw_write()
+        return change
 
     def rollback_alias(
         self,
@@ -148,10 +160,14 @@ class LocalClient:
         reason: str | None = None,
         expected_revision: int | None = None,
     ) -> AliasChange:
-        return self.registry.aliases.rollback(self.principal, name, to, reason, expected_revision)
+        change = self.registry.aliases.rollback(self.principal, name, to, reason, expected_revision)
+        self._saw_write()
+        return change
 
     def protect_alias(self, name: str, protected: bool, reason: str | None = None) -> AliasChange:
-        return self.registry.aliases.protect(self.principal, name, protected, reason)
+        change = self.registry.aliases.protect(self.principal, name, protected, reason)
+        self._saw_write()
+        return change
 
     def list_aliases(self) -> list[Alias]:
         return self.registry.aliases.all()
@@ -191,6 +207,11 @@ class LocalClient:
 
     def verify_audit(self) -> tuple[int, ChainBreak | None]:
         return self.registry.audit.verify(self.principal)
+
+    def _saw_write(self) -> None:
+        """Read your own writes: refresh the snapshot now rather than at the next poll."""
+        if self._follower is not None:
+            self._follower.refresh()
 
     def close(self) -> None:
         if self._follower is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from turnout.cli.state import State, state_of
 from turnout.errors import CheckFailed, InvalidInput
@@ -70,6 +71,14 @@ def plan(
     assert isinstance(client, LocalClient)
     result = client.registry.config.plan(client.principal, desired, reason)
     _print_plan(state, result)
+    protected = [
+        c.subject
+        for c in result.changes
+        if c.kind.noun == "alias" and (wanted := desired.alias(c.subject)) and wanted.protected
+    ]
+    if protected and not reason:
+        names = ", ".join(sorted(set(protected)))
+        state.output.warn(f"protected alias(es) {names} change: apply needs --reason")
     if check and not result.empty:
         raise CheckFailed(f"the registry differs from {file}: {result.summary()}")
 
@@ -119,7 +128,7 @@ def _print_plan(state: State, result: object, applied: bool = False) -> None:
         return
     for change in result.changes:
         colour = "green" if change.kind.adds else "yellow"
-        out.out.print(f"[{colour}]{change.describe()}[/{colour}]", highlight=False)
+        out.out.print(f"[{colour}]{escape(change.describe())}[/{colour}]", highlight=False)
     for name in result.unmanaged_aliases:
         out.line(f"[dim]  alias {name} is not in the file (left as it is)[/dim]")
     summary = result.summary()

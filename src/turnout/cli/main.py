@@ -40,7 +40,7 @@ class _TurnoutGroup(TyperGroup):
         except TurnoutError as exc:
             state = ctx.obj if isinstance(ctx.obj, State) else None
             output = state.output if state else Output()
-            if output.json:
+            if output.json and not output.emitted:
                 output.emit_json({"error": {"code": exc.code, "message": exc.message}})
             output.error(exc.message)
             raise typer.Exit(exit_code_for(exc)) from None

@@ -1,7 +1,8 @@
 """Printing for the CLI: Rich tables for people, JSON (``--json``) for machines.
 
 Errors and warnings go to stderr so that ``--json`` output on stdout stays
-parseable.
+parseable. Text from users or the data (messages, reasons, params) is escaped
+before Rich sees it: a ``[/INST]`` in a note is text, not markup.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["Output", "when"]
@@ -36,10 +38,12 @@ class Output:
     """Where a command prints; one per invocation."""
 
     json: bool = False
+    emitted: bool = False  # a JSON document is on stdout; an error must not add another
     out: Console = field(default_factory=lambda: _console(stderr=False))
     err: Console = field(default_factory=lambda: _console(stderr=True))
 
     def emit_json(self, data: Any) -> None:
+        self.emitted = True
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
         self.out.print(text, markup=False, highlight=False, soft_wrap=True)
 
@@ -49,10 +53,10 @@ class Output:
             self.out.print(text)
 
     def warn(self, text: str) -> None:
-        self.err.print(f"[yellow]warning:[/yellow] {text}")
+        self.err.print(f"[yellow]warning:[/yellow] {escape(text)}")
 
     def error(self, text: str) -> None:
-        self.err.print(f"[red]error:[/red] {text}", markup=True, highlight=False)
+        self.err.print(f"[red]error:[/red] {escape(text)}", markup=True, highlight=False)
 
     def table(
         self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
@@ -61,5 +65,5 @@ class Output:
         for column in columns:
             grid.add_column(column, overflow="fold")
         for row in rows:
-            grid.add_row(*row)
+            grid.add_row(*(escape(cell) for cell in row))
         self.out.print(grid)

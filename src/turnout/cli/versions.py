@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from turnout.cli.output import when
 from turnout.cli.state import state_of
@@ -118,7 +119,7 @@ def note(
     if state.output.json:
         state.output.emit_json(version_json(version))
     else:
-        state.output.line(f"noted on {version.id}: {text}")
+        state.output.line(f"noted on {version.id}: {escape(text)}")
 
 
 def _print_record(line: Callable[[str], None], version: Version) -> None:
@@ -127,21 +128,21 @@ def _print_record(line: Callable[[str], None], version: Version) -> None:
     rows = [
         ("version", str(version.id)),
         ("status", version.status.value),
-        ("params", params),
+        ("params", escape(params)),
         ("introduced", f"{when(version.introduced_at)} by {version.introduced_by}"),
         ("promoted", when(version.promoted_at)),
         ("prompt version", version.prompt_version or "-"),
         ("dataset version", version.dataset_version or "-"),
-        ("eval scores", scores),
+        ("eval scores", escape(scores)),
         ("deprecated", version.deprecation_date.isoformat() if version.deprecation_date else "-"),
         ("retires", version.retirement_date.isoformat() if version.retirement_date else "-"),
     ]
     for label, value in rows:
         line(f"[bold]{label:>16}[/bold]  {value}")
     for warning in version.warnings:
-        line(f"[bold]{'warning':>16}[/bold]  [yellow]{warning}[/yellow]")
+        line(f"[bold]{'warning':>16}[/bold]  [yellow]{escape(warning)}[/yellow]")
     for issue in version.known_issues:
         line(
-            f"[bold]{'known issue':>16}[/bold]  {issue.text} "
+            f"[bold]{'known issue':>16}[/bold]  {escape(issue.text)} "
             f"({when(issue.added_at)}, {issue.added_by})"
         )

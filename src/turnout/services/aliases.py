@@ -8,7 +8,7 @@ on a version served for the first time, and append the audit entry.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from turnout.domain.access import Operation, Principal, authorize, authorize_alias_change
 from turnout.domain.aliases import (
@@ -76,9 +76,17 @@ class AliasService:
         with self._ctx.store.unit_of_work() as uow:
             _existing(uow, name)
             history = uow.aliases.history(name)
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)  # a time without an offset is UTC, as in the CLI
         return revision_at(history, at or self._ctx.now())
 
     # -- writes --------------------------------------------------------------
+
+    def _revision_now(self, name: str) -> int:
+        """The alias's revision as a write begins (0 if absent): the compare in CAS."""
+        with self._ctx.store.unit_of_work() as uow:
+            alias = uow.aliases.get(name)
+        return alias.revision if alias else 0
 
     def set(
         self,
@@ -93,9 +101,13 @@ class AliasService:
     ) -> AliasChange:
         """Point ``name`` at ``version`` (creating the alias if new).
 
-        ``fallbacks=None`` keeps the current chain (minus the new primary);
-        ``expected_revision`` makes the write conditional on what the caller saw.
+        ``fallbacks=None`` keeps the current chain (minus the new primary).
+        The write is compare-and-set on ``expected_revision`` — what the caller
+        saw — or, when not given, on the revision read as this call begins: of
+        two flips that overlap, exactly one wins and the other gets a Conflict.
         """
+        if expected_revision is None:
+            expected_revision = self._revision_now(name)
         with self._ctx.store.unit_of_work(write=True) as uow:
             return self.set_in(
                 uow,
@@ -149,8 +161,11 @@ class AliasService:
         expected_revision: int | None = None,
     ) -> AliasChange:
         """Restore an earlier revision's target (default: the last different one)."""
+        if expected_revision is None:
+            expected_revision = self._revision_now(name)
         with self._ctx.store.unit_of_work(write=True) as uow:
             current = _existing(uow, name)
+            _check_expected(name, current.revision, expected_revision)
             chosen = pick_rollback(uow.aliases.history(name), to)
             request = _Request(
                 name,
@@ -180,16 +195,15 @@ class AliasService:
     ) -> AliasChange:
         now = self._ctx.now()
         seen = current.revision if current else 0
-        if request.expected_revision is not None and request.expected_revision != seen:
-            raise Conflict(
-                f"alias '{request.name}' is at revision {seen}, not {request.expected_revision}; "
-                "re-read it and retry"
-            )
+        if request.expected_revision is not None:
+            _check_expected(request.name, seen, request.expected_revision)
         was_protected = current.protected if current else False
         protected = was_protected if request.protected is None else request.protected
         authorize_alias_change(principal, request.name, was_protected or protected, request.reason)
         if protected and not was_protected:
             authorize(principal, Operation.PROTECT_ALIAS)
+        if was_protected and not protected:  # set(protected=False) must not bypass unprotect
+            authorize(principal, Operation.UNPROTECT_ALIAS)
         target = request.target or (current.target if current else None)
         if target is None:
             raise NotFound(f"alias '{request.name}' does not exist")
@@ -249,6 +263,14 @@ class AliasService:
         version = uow.versions.get(vid)
         if version is not None and version.promoted_at is None:
             uow.versions.update(replace(version, promoted_at=now))
+
+
+def _check_expected(name: str, seen: int, expected: int) -> None:
+    if expected != seen:
+        raise Conflict(
+            f"alias '{name}' is at revision {seen}, not {expected}: "
+            "(it changed since it was read); re-read it and retry"
+        )
 
 
 def _existing(uow: UnitOfWork, name: str) -> Alias:

@@ -34,12 +34,19 @@ class ConfigService:
         self._aliases = aliases
 
     def plan(self, principal: Principal, desired: DesiredState, reason: str | None = None) -> Plan:
-        """The changes ``apply`` would make, checked as ``apply`` checks them; writes nothing."""
+        """The changes ``apply`` would make, checked as ``apply`` checks them; writes nothing.
+
+        Rights and the reason a protected alias needs are not checked: anyone may
+        preview, and the reason is asked for when the change is applied.
+        """
         authorize(principal, Operation.READ)
         outcome: list[Plan] = []
         try:
             with self._ctx.store.unit_of_work(write=True) as uow:
-                outcome.append(self._run(uow, principal, desired, reason, check_rights=False))
+                preview_reason = reason or "(plan preview)"
+                outcome.append(
+                    self._run(uow, principal, desired, preview_reason, check_rights=False)
+                )
                 raise _RollBack
         except _RollBack:
             pass

@@ -99,25 +99,31 @@ class SnapshotFollower:
         self._interval = interval
         self._on_swap = on_swap
         self._stop = threading.Event()
+        self._refresh_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.snapshot = load_snapshot(store, clock)
         self.degraded: str | None = None
 
     def refresh(self) -> bool:
-        """Reload if the store changed; return whether a new snapshot was swapped in."""
-        try:
-            marker = self._store.change_marker()
-            if marker == self.snapshot.marker:
-                self.degraded = None
+        """Reload if the store changed; return whether a new snapshot was swapped in.
+
+        Serialised by a lock, so a refresh from a writer's thread (read your own
+        writes) and the poller's never swap an older snapshot over a newer one.
+        """
+        with self._refresh_lock:
+            try:
+                marker = self._store.change_marker()
+                if marker == self.snapshot.marker:
+                    self.degraded = None
+                    return False
+                fresh = load_snapshot(self._store, self._clock)
+            except TurnoutError as exc:
+                if self.degraded is None:
+                    log.warning("registry unreachable, serving the last good snapshot: %s", exc)
+                self.degraded = exc.message
                 return False
-            fresh = load_snapshot(self._store, self._clock)
-        except TurnoutError as exc:
-            if self.degraded is None:
-                log.warning("registry unreachable, serving the last good snapshot: %s", exc)
-            self.degraded = exc.message
-            return False
-        self.degraded = None
-        self.snapshot = fresh  # one reference assignment: readers see old or new, never half
+            self.degraded = None
+            self.snapshot = fresh  # one reference assignment: readers see old or new, never half
         if self._on_swap is not None:
             self._on_swap(fresh)
         return True

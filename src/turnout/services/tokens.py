@@ -44,6 +44,8 @@ class TokenService:
         authorize(principal, Operation.MANAGE_TOKENS)
         if not _NAME.match(name):
             raise InvalidInput(f"token name {name!r} must be letters, digits, _ . @ - (at most 64)")
+        if name.isdigit():  # revoke/find read an all-digit argument as a token id
+            raise InvalidInput(f"token name {name!r} cannot be all digits (it would read as an id)")
         if expires_in is not None and expires_in <= timedelta(0):
             raise InvalidInput("token expiry must be in the future")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from turnout.store.engine import (
     WRITE_OPTION,
@@ -37,6 +37,8 @@ class SqlStore:
         with translate_errors(f"registry {self.url}"), self.engine.connect() as raw:
             conn = raw.execution_options(**{WRITE_OPTION: write})
             with conn.begin():
+                if write and conn.dialect.name == "postgresql":
+                    _lock_writers(conn)
                 yield SqlUnitOfWork(conn)
 
     def change_marker(self) -> int:
@@ -47,6 +49,17 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _lock_writers(conn: Connection) -> None:
+    """PostgreSQL's counterpart of SQLite's ``BEGIN IMMEDIATE``: one writer at a time.
+
+    Every write locks the audit head row anyway to append its entry; taking that
+    lock *first* makes the whole read-check-write sequence exclusive, so two
+    writers cannot both see "no active token named ci" or both append a known
+    issue to the same stale record (lost update under READ COMMITTED).
+    """
+    conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update())
 
 
 def open_store(url: str, migrate: bool = True) -> SqlStore:

@@ -1,0 +1,59 @@
+"""Running the app under uvicorn (``turnout serve``), with one or many workers.
+
+With one worker the app is built here and handed to uvicorn. With several,
+uvicorn starts each worker process from an import string, so this module offers
+:func:`create_app_from_env`, a factory that reads the database URL from
+``TURNOUT_DB``; importing the module builds nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from turnout.gateway.app import build_app
+from turnout.wiring import DB_ENV, default_db_url, open_registry
+
+__all__ = ["APP_FACTORY", "create_app", "create_app_from_env", "serve"]
+
+APP_FACTORY = "turnout.gateway.server:create_app_from_env"
+"""The import string uvicorn workers use (``uvicorn --factory`` accepts it too)."""
+
+
+def create_app(db_url: str) -> FastAPI:
+    """Open (and migrate) the registry at ``db_url`` and build an app that owns it."""
+    return build_app(open_registry(db_url), owns_registry=True)
+
+
+def create_app_from_env() -> FastAPI:
+    """The app for ``$TURNOUT_DB`` (default ``sqlite:///turnout.db``): one per worker."""
+    return create_app(default_db_url())
+
+
+def serve(db_url: str, host: str, port: int, workers: int) -> None:
+    """Serve the app in the foreground until interrupted (Ctrl+C / SIGTERM).
+
+    The registry is opened (and migrated) here first, so a bad URL or a failed
+    migration stops start-up with one clear error instead of once per worker,
+    and workers never race to migrate.
+    """
+    app: FastAPI | str = APP_FACTORY
+    if workers <= 1:
+        app = create_app(db_url)
+    else:
+        open_registry(db_url).close()
+        os.environ[DB_ENV] = db_url  # inherited by the worker processes
+    uvicorn.run(
+        app,
+        factory=isinstance(app, str),
+        workers=max(workers, 1),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        ws="none",
+        lifespan="on",
+        log_level="info",
+    )

@@ -1,0 +1,356 @@
+"""The SDK over HTTP: the :class:`~turnout.client.TurnoutClient` interface on the admin API.
+
+It returns the same domain values as the local client (decoded with
+``turnout.serialize``, the encoder the server uses) and raises the same
+exceptions: the server's error body carries :attr:`TurnoutError.code`, which is
+turned back into its class here, with the server's message. Network failures
+become :class:`StoreUnavailable` naming the server, never the token.
+
+``resolve`` never waits on the network after the first call: it reads an
+in-memory routing snapshot that a background thread keeps fresh by polling the
+cheap ``/snapshot/marker`` and refetching ``/snapshot`` only when it moves. If
+the server becomes unreachable, the last good snapshot keeps serving
+(fail-static) and :attr:`HttpClient.degraded` says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from turnout import __version__
+from turnout.domain.access import ApiToken, Role
+from turnout.domain.aliases import Alias, AliasRevision, AliasTarget
+from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.versions import ParamValue, Version
+from turnout.errors import (
+    HTTP_STATUS,
+    AuthenticationFailed,
+    ConfigError,
+    FloatingVersionError,
+    ProviderError,
+    ProviderTimeout,
+    StoreUnavailable,
+    TurnoutError,
+)
+from turnout.serialize import (
+    alias_from_json,
+    audit_from_json,
+    revision_from_json,
+    token_from_json,
+    version_from_json,
+)
+from turnout.services.aliases import AliasChange
+from turnout.services.snapshot import Resolution, RoutingSnapshot
+from turnout.services.tokens import IssuedToken
+
+__all__ = ["DEFAULT_POLL_INTERVAL", "HttpClient", "error_from_response"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLL_INTERVAL = 0.5
+"""Seconds between marker polls: a flip reaches ``resolve`` within about this long."""
+
+_API_ROOT = "/api/v1"
+_STATUS_CLASSES: Mapping[int, type[TurnoutError]] = {
+    status: cls for cls, status in HTTP_STATUS.items()
+}
+
+
+def _all_error_classes(root: type[TurnoutError]) -> list[type[TurnoutError]]:
+    found = [root]
+    for sub in root.__subclasses__():
+        found.extend(_all_error_classes(sub))
+    return found
+
+
+def _class_for(code: object, status: int) -> type[TurnoutError]:
+    """The exception class named by the body's ``code``, else the one the status means."""
+    for cls in _all_error_classes(TurnoutError):
+        if cls.code == code:
+            return cls
+    return _STATUS_CLASSES.get(status, TurnoutError)
+
+
+def error_from_response(response: httpx.Response) -> TurnoutError:
+    """Rebuild the server's exception from an error response (any status >= 400)."""
+    detail: dict[str, Any] = {}
+    try:
+        payload = response.json()
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            detail = payload["error"]
+    except ValueError:
+        pass
+    message = str(detail.get("message") or f"HTTP {response.status_code} from {response.url}")
+    cls = _class_for(detail.get("code"), response.status_code)
+    if issubclass(cls, FloatingVersionError):
+        suggestions = tuple(str(s) for s in detail.get("suggestions") or ())
+        return cls(message, str(detail.get("version_id", "")), suggestions)
+    if issubclass(cls, ConfigError):
+        path, line = str(detail.get("path", "")), detail.get("line")
+        where = f"{path}:{line}" if line is not None else path
+        return cls(message.removeprefix(f"{where}: "), path, line)
+    if issubclass(cls, ProviderTimeout):
+        return cls(message)
+    if issubclass(cls, ProviderError):
+        return cls(message, status=response.status_code)
+    return cls(message)
+
+
+def _api_root(base_url: str) -> str:
+    """``http://host:8600`` or ``http://host:8600/api/v1``, either way the API root."""
+    root = base_url.rstrip("/")
+    return root if root.endswith(_API_ROOT) else root + _API_ROOT
+
+
+def _segment(text: str, safe: str = "") -> str:
+    return quote(text, safe=safe)
+
+
+def _change(data: Mapping[str, Any]) -> AliasChange:
+    return AliasChange(revision_from_json(data["revision"]), bool(data["changed"]))
+
+
+class HttpClient:
+    """Every registry operation over the admin API, as the holder of ``token``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        self.base_url = _api_root(base_url)
+        self._has_token = bool(token)
+        headers = {"Accept": "application/json", "User-Agent": f"turnout-sdk/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+        self._timeout = timeout
+        self._poll_interval = poll_interval
+        self._snapshot: RoutingSnapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.degraded: str | None = None
+        """Why the snapshot may be stale (the last poll failed), or None when fresh."""
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self.base_url!r})"  # never the token
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- transport -----------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Any:
+        """One request; the decoded JSON on success, the turnout exception otherwise."""
+        if not self._has_token:
+            raise AuthenticationFailed(
+                f"no API token for {self.base_url}: pass token=... or set TURNOUT_TOKEN "
+                "(create one with 'turnout token create --name NAME --role ROLE')"
+            )
+        try:
+            response = self._http.request(method, path, json=body, params=params)
+        except httpx.TimeoutException as exc:
+            raise StoreUnavailable(
+                f"turnout server {self.base_url} did not answer within {self._timeout:g}s"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(
+                f"cannot reach the turnout server at {self.base_url}: {exc}"
+            ) from exc
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise StoreUnavailable(
+                f"{self.base_url} did not answer with JSON; is it a turnout server?"
+            ) from exc
+
+    # -- versions ------------------------------------------------------------
+
+    def add_version(
+        self,
+        version_id: str,
+        params: Mapping[str, ParamValue] | None = None,
+        prompt_version: str | None = None,
+        dataset_version: str | None = None,
+        allow_floating: bool = False,
+    ) -> Version:
+        body = {
+            "id": version_id,
+            "params": dict(params or {}),
+            "prompt_version": prompt_version,
+            "dataset_version": dataset_version,
+            "allow_floating": allow_floating,
+        }
+        return version_from_json(self._call("POST", "/versions", body))
+
+    def list_versions(self) -> list[Version]:
+        return [version_from_json(item) for item in self._call("GET", "/versions")["data"]]
+
+    def get_version(self, version_id: str) -> Version:
+        return version_from_json(self._call("GET", f"/versions/{_segment(version_id, '/')}"))
+
+    def add_known_issue(self, version_id: str, text: str) -> Version:
+        path = f"/versions/{_segment(version_id, '/')}/known-issues"
+        return version_from_json(self._call("POST", path, {"text": text}))
+
+    # -- aliases -------------------------------------------------------------
+
+    def set_alias(
+        self,
+        name: str,
+        version: str,
+        fallbacks: list[str] | None = None,
+        reason: str | None = None,
+        expected_revision: int | None = None,
+        allow_floating: bool = False,
+        protected: bool | None = None,
+    ) -> AliasChange:
+        body = {
+            "version": version,
+            "fallbacks": fallbacks,
+            "reason": reason,
+            "expected_revision": expected_revision,
+            "allow_floating": allow_floating,
+            "protected": protected,
+        }
+        return _change(self._call("PUT", f"/aliases/{_segment(name)}", body))
+
+    def rollback_alias(
+        self,
+        name: str,
+        to: int | None = None,
+        reason: str | None = None,
+        expected_revision: int | None = None,
+    ) -> AliasChange:
+        body = {"to": to, "reason": reason, "expected_revision": expected_revision}
+        return _change(self._call("POST", f"/aliases/{_segment(name)}/rollback", body))
+
+    def protect_alias(self, name: str, protected: bool, reason: str | None = None) -> AliasChange:
+        body = {"protected": protected, "reason": reason}
+        return _change(self._call("POST", f"/aliases/{_segment(name)}/protect", body))
+
+    def list_aliases(self) -> list[Alias]:
+        return [alias_from_json(item) for item in self._call("GET", "/aliases")["data"]]
+
+    def get_alias(self, name: str) -> Alias:
+        return alias_from_json(self._call("GET", f"/aliases/{_segment(name)}"))
+
+    def alias_history(self, name: str) -> list[AliasRevision]:
+        data = self._call("GET", f"/aliases/{_segment(name)}/history")["data"]
+        return [revision_from_json(item) for item in data]
+
+    def resolve_at(self, name: str, at: datetime | None = None) -> AliasRevision:
+        params = {"at": at.isoformat()} if at is not None else None
+        return revision_from_json(
+            self._call("GET", f"/aliases/{_segment(name)}/resolve", params=params)
+        )
+
+    # -- in-memory resolution ------------------------------------------------
+
+    def resolve(self, alias: str, key: str | None = None) -> Resolution:
+        """In-memory resolution (microseconds); the first call fetches the snapshot."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            snapshot = self._first_snapshot()
+        return snapshot.resolve(alias, key)
+
+    def _first_snapshot(self) -> RoutingSnapshot:
+        with self._snapshot_lock:
+            if self._snapshot is None:
+                self._snapshot = self._fetch_snapshot()
+                self._thread = threading.Thread(
+                    target=self._follow, name="turnout-http-snapshot", daemon=True
+                )
+                self._thread.start()
+            return self._snapshot
+
+    def _fetch_snapshot(self) -> RoutingSnapshot:
+        data = self._call("GET", "/snapshot")
+        aliases = {
+            name: (AliasTarget.from_dict(entry["target"]), int(entry["revision"]))
+            for name, entry in data["aliases"].items()
+        }
+        return RoutingSnapshot.build(int(data["marker"]), datetime.now(UTC), aliases)
+
+    def refresh(self) -> bool:
+        """Refetch the snapshot if the registry changed; return whether it was swapped."""
+        current = self._snapshot
+        try:
+            marker = int(self._call("GET", "/snapshot/marker")["marker"])
+            if current is not None and marker == current.marker:
+                self.degraded = None
+                return False
+            fresh = self._fetch_snapshot()
+        except TurnoutError as exc:
+            if self.degraded is None:
+                log.warning("turnout server unreachable, keeping the last snapshot: %s", exc)
+            self.degraded = exc.message
+            return False
+        self.degraded = None
+        self._snapshot = fresh  # one reference assignment: readers see old or new
+        return True
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self._poll_interval):
+            self.refresh()
+
+    # -- tokens and audit ----------------------------------------------------
+
+    def create_token(
+        self, name: str, role: Role, expires_in: timedelta | None = None
+    ) -> IssuedToken:
+        days = expires_in / timedelta(days=1) if expires_in is not None else None
+        body = {"name": name, "role": role.value, "expires_in_days": days}
+        data = self._call("POST", "/tokens", body)
+        return IssuedToken(token_from_json(data["token"]), str(data["secret"]))
+
+    def list_tokens(self) -> list[ApiToken]:
+        return [token_from_json(item) for item in self._call("GET", "/tokens")["data"]]
+
+    def revoke_token(self, name_or_id: str) -> ApiToken:
+        return token_from_json(self._call("DELETE", f"/tokens/{_segment(name_or_id)}"))
+
+    def audit_entries(self, limit: int | None = 50, subject: str | None = None) -> list[AuditEntry]:
+        params: dict[str, str | int] = {"limit": limit or 0}
+        if subject is not None:
+            params["subject"] = subject
+        data = self._call("GET", "/audit", params=params)["data"]
+        return [audit_from_json(item) for item in data]
+
+    def verify_audit(self) -> tuple[int, ChainBreak | None]:
+        data = self._call("GET", "/audit/verify")
+        seq = data.get("first_bad_seq")
+        brk = None if data["ok"] else ChainBreak(int(seq or 0), str(data.get("reason") or ""))
+        return int(data["entries"]), brk
+
+    def close(self) -> None:
+        """Stop following the registry and release the connection pool; idempotent."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=max(5.0, self._timeout))
+        self._http.close()
