@@ -10,7 +10,7 @@ it commits together or not at all, including the audit entry that records it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -20,11 +20,13 @@ from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig
+from turnout.domain.requests import RequestRecord
 from turnout.domain.versions import ParamValue, Version
 
 __all__ = [
     "AliasRepository",
     "AuditRepository",
+    "ChangeListener",
     "Clock",
     "ParamCheck",
     "ProviderRepository",
@@ -152,6 +154,29 @@ class RegistryStore(Protocol):
         """A transaction; ``write=True`` takes the write lock up front (SQLite IMMEDIATE)."""
 
     def change_marker(self) -> int:
-        """A number that grows with every committed write: the cheap 'anything new?' probe."""
+        """A number that grows with every audited registry write: the 'anything new?' probe."""
+
+    def log_requests(self, records: Sequence[RequestRecord]) -> None:
+        """Append gateway requests to the request log (outside the registry's writer lock)."""
 
     def close(self) -> None: ...
+
+
+class ChangeListener(Protocol):
+    """Wakes a snapshot feed as soon as the registry may have changed (PostgreSQL LISTEN).
+
+    A hint, never the source of truth: the feed still compares change markers, and
+    checks them on a timer too, because notifications sent while nobody listened
+    are lost. One listener is one subscription; once it raises
+    :class:`~turnout.errors.StoreUnavailable` it is dead, and reconnecting is the
+    caller's job (close it, build a new one, re-check the marker).
+    """
+
+    async def connect(self) -> None:
+        """Subscribe now (``wait`` does it too if needed); raise StoreUnavailable if it cannot."""
+
+    async def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` s; True if a change was signalled (all pending are drained)."""
+
+    async def aclose(self) -> None:
+        """Unsubscribe and close; safe to call twice and after a failure."""

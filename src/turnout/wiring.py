@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from turnout.domain.catalog import Catalog
@@ -19,14 +20,18 @@ from turnout.services.registry import Registry
 
 if TYPE_CHECKING:
     from turnout.client import TurnoutClient
+    from turnout.gateway.asgi import TurnoutASGI
 
 __all__ = [
     "DB_ENV",
     "DEFAULT_DB_URL",
+    "SNAPSHOT_ENV",
     "TOKEN_ENV",
+    "build_server_app",
     "check_adapter_params",
     "connect_client",
     "default_db_url",
+    "default_snapshot_path",
     "open_registry",
 ]
 
@@ -37,6 +42,15 @@ DB_ENV = "TURNOUT_DB"
 def default_db_url() -> str:
     """``$TURNOUT_DB`` if set, else the SQLite file ``turnout.db`` in the working directory."""
     return os.environ.get(DB_ENV) or DEFAULT_DB_URL
+
+
+SNAPSHOT_ENV = "TURNOUT_SNAPSHOT_FILE"
+DEFAULT_SNAPSHOT_FILE = ".turnout/snapshot.json"
+
+
+def default_snapshot_path() -> Path:
+    """Where a gateway keeps its last good routing snapshot (``$TURNOUT_SNAPSHOT_FILE``)."""
+    return Path(os.environ.get(SNAPSHOT_ENV) or DEFAULT_SNAPSHOT_FILE)
 
 
 def check_adapter_params(provider: ProviderConfig, params: Mapping[str, ParamValue]) -> None:
@@ -72,3 +86,44 @@ def connect_client(url: str | None = None, token: str | None = None) -> TurnoutC
     from turnout.client import LocalClient
 
     return LocalClient(open_registry(target))
+
+
+def build_server_app(
+    db_url: str, snapshot_path: Path | None = None, clock: Clock = system_clock
+) -> TurnoutASGI:
+    """The whole ``turnout serve`` app: gateway, probes, metrics and admin API.
+
+    If the store is down at start-up the app still starts: the snapshot feed
+    serves the snapshot file it last wrote (fail-static) and catches up when the
+    store returns; migrations run then on the next start.
+    """
+    from turnout.errors import StoreUnavailable
+    from turnout.gateway.app import build_app
+    from turnout.gateway.asgi import TurnoutASGI
+    from turnout.gateway.chat import ChatGateway
+    from turnout.gateway.metrics import GatewayMetrics
+    from turnout.gateway.provider_pool import ProviderPool
+    from turnout.gateway.routing import Router
+    from turnout.providers.registry import builtin_registry
+    from turnout.services.request_log import RequestLogWriter
+    from turnout.services.snapshot_feed import SnapshotFeed
+    from turnout.store.notify import change_listener_factory
+
+    try:
+        registry = open_registry(db_url, clock)
+    except StoreUnavailable:
+        registry = open_registry(db_url, clock, migrate=False)
+    store = registry.ctx.store
+    feed = SnapshotFeed(
+        store,
+        clock,
+        listener_factory=change_listener_factory(db_url),
+        snapshot_path=snapshot_path or default_snapshot_path(),
+    )
+    pool = ProviderPool(builtin_registry())
+    metrics = GatewayMetrics()
+    request_log = RequestLogWriter(store.log_requests)
+    chat = ChatGateway(Router(feed, pool, registry.ctx.catalog), request_log, metrics)
+    return TurnoutASGI(
+        build_app(registry), chat, feed, request_log, pool, metrics, on_shutdown=registry.close
+    )

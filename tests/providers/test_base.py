@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from turnout import providers
 from turnout.errors import InvalidInput
-from turnout.providers import ChatChunk, ChatCompletion, ChatRequest, Usage, message_text
+from turnout.providers import (
+    ChatChunk,
+    ChatCompletion,
+    ChatRequest,
+    Usage,
+    completion_text,
+    message_text,
+    upstream_params,
+    usage_of,
+)
+from turnout.providers.base import TURNOUT_ONLY_PARAMS
+from turnout.providers.sim_brain import SimParams
 
 
 def test_from_openai_merges_request_fields_over_version_defaults() -> None:
@@ -77,3 +90,44 @@ def test_public_surface_is_sorted_and_complete() -> None:
     assert providers.__all__ == sorted(providers.__all__)
     for name in providers.__all__:
         assert hasattr(providers, name)
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}}, (12, 5)),
+        ({"choices": [], "usage": {"prompt_tokens": 0, "completion_tokens": 0}}, (0, 0)),
+        ({"choices": [{"delta": {"content": "hi"}}]}, None),
+        ({"usage": None}, None),
+        ({"usage": {"prompt_tokens": 3}}, None),
+        ({"usage": {"prompt_tokens": True, "completion_tokens": 1}}, None),
+        ({"usage": {"prompt_tokens": "3", "completion_tokens": 1}}, None),
+    ],
+    ids=["completion", "zero", "no-usage", "null", "partial", "bool", "string"],
+)
+def test_usage_of_reads_openai_usage_or_says_unknown(
+    obj: dict[str, object], expected: tuple[int, int] | None
+) -> None:
+    assert usage_of(obj) == expected
+
+
+def test_usage_of_and_completion_text_agree_with_the_value_types() -> None:
+    completion = ChatCompletion("id", "m", "hello", usage=Usage(4, 2)).to_openai()
+    assert usage_of(completion) == (4, 2)
+    assert completion_text(completion) == "hello"
+    assert usage_of(ChatChunk("id", "m", "x").to_openai()) is None
+    assert usage_of(ChatChunk("id", "m", finish_reason="stop", usage=Usage(1, 1)).to_openai()) == (
+        1,
+        1,
+    )
+    assert completion_text({"choices": []}) == ""
+    assert completion_text({"choices": [{"message": {"content": None}}]}) == ""
+    assert completion_text({}) == ""
+
+
+def test_upstream_params_drop_only_the_sim_knobs() -> None:
+    knobs = dict.fromkeys(TURNOUT_ONLY_PARAMS, 1)
+    chat = ChatRequest("m", ({"role": "user", "content": "x"},), {**knobs, "seed": 3, "top_p": 0.5})
+    assert upstream_params(chat) == {"seed": 3, "top_p": 0.5}
+    sim_only = {field.name for field in dataclasses.fields(SimParams)} - {"seed", "max_tokens"}
+    assert sim_only == TURNOUT_ONLY_PARAMS  # a new sim knob must not leak to real upstreams

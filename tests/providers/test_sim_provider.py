@@ -10,7 +10,9 @@ import pytest
 from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig, ProviderKind
 from turnout.domain.versions import ParamValue
 from turnout.errors import Conflict, InvalidInput, ProviderError, ProviderTimeout
-from turnout.providers import ChatChunk, ChatCompletion, ChatProvider, ChatRequest, Usage
+from turnout.providers import ChatProvider, ChatRequest, completion_text, usage_of
+from turnout.providers.anthropic import AnthropicProvider
+from turnout.providers.openai_compat import OpenAICompatProvider
 from turnout.providers.registry import ProviderRegistry, builtin_registry
 from turnout.providers.sim import SimProvider
 
@@ -37,18 +39,34 @@ def request(
     return ChatRequest(model, messages, dict(params or {}), timeout_s=timeout_s)
 
 
-async def collect(provider: ChatProvider, chat: ChatRequest) -> list[ChatChunk]:
+async def collect(provider: ChatProvider, chat: ChatRequest) -> list[dict[str, object]]:
     return [chunk async for chunk in provider.stream(chat)]
+
+
+def choice(obj: dict[str, object]) -> dict[str, object]:
+    choices = obj["choices"]
+    assert isinstance(choices, list)
+    first = choices[0]
+    assert isinstance(first, dict)
+    return first
+
+
+def delta(chunk: dict[str, object]) -> dict[str, object]:
+    value = choice(chunk)["delta"]
+    assert isinstance(value, dict)
+    return value
+
+
+def delta_text(chunk: dict[str, object]) -> str:
+    return str(delta(chunk).get("content") or "")
 
 
 async def test_complete_answers_with_usage_and_openai_shape() -> None:
     sim = SimProvider(seed=1, clock=lambda: 1_700_000_000.5)
-    completion = await sim.complete(request())
-    assert completion.content == "The answer is 42."
-    assert completion.model == "chat-2025-01-01"
-    assert completion.finish_reason == "stop"
-    assert completion.usage == Usage(prompt_tokens=(3 + 3) + (6 + 3), completion_tokens=5)
-    body = completion.to_openai()
+    body = await sim.complete(request())
+    assert completion_text(body) == "The answer is 42."
+    assert body["model"] == "chat-2025-01-01"
+    assert usage_of(body) == ((3 + 3) + (6 + 3), 5)
     assert body["object"] == "chat.completion"
     assert body["created"] == 1_700_000_000
     assert body["choices"] == [
@@ -78,10 +96,10 @@ async def test_stream_waits_for_ttft_then_the_rest() -> None:
     first_at = time.perf_counter() - started
     rest = [chunk async for chunk in stream]
     total = time.perf_counter() - started
-    assert first.role == "assistant"
+    assert choice(first)["delta"] == {"role": "assistant", "content": "The"}
     assert first_at >= 0.035
     assert total >= 0.075
-    assert rest[-1].finish_reason == "stop"
+    assert choice(rest[-1])["finish_reason"] == "stop"
 
 
 async def test_stream_delays_are_spread_over_the_chunks() -> None:
@@ -100,18 +118,18 @@ async def test_stream_reassembles_to_the_completion() -> None:
         whole = await SimProvider(sleep=FakeSleep()).complete(request(prompt, params))
         chunks = await collect(SimProvider(sleep=FakeSleep()), request(prompt, params))
         assert len(chunks) >= 3
-        assert sum(1 for c in chunks if c.role is not None) == 1
-        assert [c.finish_reason for c in chunks[:-1]] == [None] * (len(chunks) - 1)
-        assembled = ChatCompletion.from_chunks(chunks)
-        assert assembled.content == whole.content
-        assert assembled.usage == whole.usage
-        assert assembled.finish_reason == whole.finish_reason
-        assert assembled.id == whole.id
+        assert sum(1 for c in chunks if "role" in delta(c)) == 1
+        assert [choice(c)["finish_reason"] for c in chunks[:-1]] == [None] * (len(chunks) - 1)
+        assert "".join(delta_text(c) for c in chunks) == completion_text(whole)
+        assert [usage_of(c) for c in chunks[:-1]] == [None] * (len(chunks) - 1)
+        assert usage_of(chunks[-1]) == usage_of(whole)
+        assert choice(chunks[-1])["finish_reason"] == choice(whole)["finish_reason"]
+        assert {c["id"] for c in chunks} == {whole["id"]}
 
 
 async def test_chunk_openai_shape() -> None:
     chunks = await collect(SimProvider(sleep=FakeSleep()), request())
-    first, last = chunks[0].to_openai(), chunks[-1].to_openai()
+    first, last = chunks[0], chunks[-1]
     assert first["object"] == "chat.completion.chunk"
     assert first["choices"] == [
         {
@@ -162,7 +180,8 @@ async def test_same_seed_same_sequence_per_model() -> None:
 
     async def answers(sim: SimProvider, model: str) -> list[str]:
         return [
-            (await sim.complete(request(params=params, model=model))).content for _ in range(20)
+            completion_text(await sim.complete(request(params=params, model=model)))
+            for _ in range(20)
         ]
 
     one, two = SimProvider(seed=9), SimProvider(seed=9)
@@ -170,13 +189,21 @@ async def test_same_seed_same_sequence_per_model() -> None:
     assert await answers(one, "m") == await answers(two, "m")
 
 
-async def test_registry_builds_the_sim_lazily_and_refuses_unknown_kinds() -> None:
+async def test_registry_builds_every_builtin_kind_lazily_and_refuses_unknown_kinds() -> None:
     registry = builtin_registry()
-    assert registry.kinds() == frozenset({ProviderKind.SIM})
-    provider = registry.create(BUILTIN_PROVIDERS["sim"])
-    assert isinstance(provider, SimProvider)
+    assert registry.kinds() == frozenset(ProviderKind)
+    assert isinstance(registry.create(BUILTIN_PROVIDERS["sim"]), SimProvider)
+    openai = registry.create(BUILTIN_PROVIDERS["openai"])
+    assert isinstance(openai, OpenAICompatProvider)
+    anthropic = registry.create(BUILTIN_PROVIDERS["anthropic"])
+    assert isinstance(anthropic, AnthropicProvider)
+    assert repr(anthropic) == (
+        "AnthropicProvider(name='anthropic', base_url='https://api.anthropic.com')"
+    )
+    for provider in (openai, anthropic):  # no session was opened: closing is a no-op
+        await provider.aclose()
     with pytest.raises(InvalidInput, match="no adapter for kind 'openai'"):
-        registry.create(BUILTIN_PROVIDERS["openai"])
+        ProviderRegistry().create(BUILTIN_PROVIDERS["openai"])
     with pytest.raises(Conflict):
         registry.register(ProviderKind.SIM, lambda config: SimProvider())
 
@@ -192,4 +219,4 @@ async def test_a_new_kind_is_added_by_registering_a_factory() -> None:
     registry.register(ProviderKind.ANTHROPIC, factory)
     provider = registry.create(BUILTIN_PROVIDERS["anthropic"])
     assert seen == [BUILTIN_PROVIDERS["anthropic"]]
-    assert (await provider.complete(request())).content == "The answer is 42."
+    assert completion_text(await provider.complete(request())) == "The answer is 42."

@@ -15,7 +15,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -57,6 +57,39 @@ class _Story:
             raise RuntimeError(f"demo step 'turnout {line}' exited {result}, expected {expect}")
         return result
 
+    def live(self) -> None:
+        """Serve traffic through a real gateway while the alias flips and rolls back."""
+        from turnout.cli.demo_live import run_live
+        from turnout.client import LocalClient
+        from turnout.wiring import open_registry
+
+        client = LocalClient(open_registry(self.db_url))
+
+        def flip() -> None:
+            client.set_alias("prod-chat", "sim/chat-2025-06-01", reason="live flip")
+
+        def roll_back() -> None:
+            client.rollback_alias("prod-chat", reason="live rollback")
+
+        snapshot = Path(self.db_url.removeprefix("sqlite:///")).with_name("snapshot.json")
+        try:
+            run_live(
+                self.console,
+                self.db_url,
+                snapshot,
+                [
+                    (
+                        1.6,
+                        "turnout alias set prod-chat sim/chat-2025-06-01 --reason 'live flip'",
+                        flip,
+                    ),
+                    (3.6, "turnout alias rollback prod-chat --reason 'live rollback'", roll_back),
+                ],
+                duration=5.2,
+            )
+        finally:
+            client.close()
+
     def ask(self, alias: str) -> None:
         """Resolve the alias in-process (as the SDK does) and ask the sim model."""
         from turnout.client import LocalClient
@@ -76,7 +109,8 @@ class _Story:
         async def call() -> str:
             provider = SimProvider(seed=7)
             try:
-                return (await provider.complete(request)).content
+                result: Any = await provider.complete(request)
+                return str(result["choices"][0]["message"]["content"])
             finally:
                 await provider.aclose()
 
@@ -161,7 +195,13 @@ def _tell(story: _Story) -> None:
     story.run("version add anthropic/claude-3-5-sonnet-latest", expect=2)
 
     story.chapter(
-        "7. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
+        "7. Live: flips under traffic",
+        "The gateway resolves the alias on every request; a flip reaches it in milliseconds.",
+    )
+    story.live()
+
+    story.chapter(
+        "8. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
     )
     story.run("version show sim/chat-2025-01-01")
     story.run("audit --limit 5")

@@ -8,7 +8,7 @@ import typer
 
 from turnout.cli.state import state_of
 from turnout.domain.versions import ParamValue, parse_param
-from turnout.errors import InvalidInput
+from turnout.errors import InvalidInput, StoreUnavailable
 
 sim_app = typer.Typer(help="The built-in simulated model provider.", no_args_is_help=True)
 
@@ -36,12 +36,20 @@ def serve(
 ) -> None:
     """Serve the admin API (and, as they land, the gateway and UI) on one port."""
     from turnout.gateway.server import serve as run_server
-    from turnout.wiring import open_registry
+    from turnout.wiring import default_snapshot_path, open_registry
 
     state = state_of(ctx)
     if state.db.startswith(("http://", "https://")):
         raise InvalidInput("serve needs a database URL (--db sqlite:///... or postgresql://...)")
-    open_registry(state.db).close()  # migrate and fail fast, before workers start
+    try:
+        open_registry(state.db).close()  # migrate and fail fast on a bad URL, before workers
+    except StoreUnavailable as exc:
+        snapshot = default_snapshot_path()
+        if not snapshot.exists():
+            raise
+        state.output.warn(
+            f"{exc.message}; serving the last snapshot in {snapshot} until it returns"
+        )
     state.output.err.print(
         f"turnout serving {state.db} on http://{host}:{_port(port)} ({workers} worker(s))"
     )

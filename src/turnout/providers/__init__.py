@@ -15,7 +15,10 @@ from turnout.providers.base import (
     ChatRequest,
     JsonObject,
     Usage,
+    completion_text,
     message_text,
+    upstream_params,
+    usage_of,
 )
 from turnout.providers.registry import (
     BUILTIN_FACTORIES,
@@ -35,5 +38,8 @@ __all__ = [
     "ProviderRegistry",
     "Usage",
     "builtin_registry",
+    "completion_text",
     "message_text",
+    "upstream_params",
+    "usage_of",
 ]

@@ -2,13 +2,18 @@
 
 The gateway resolves an alias to a pinned version, builds one :class:`ChatRequest`
 and calls a :class:`ChatProvider`; it never learns which wire protocol is behind
-it. Values here are provider-neutral, and each knows its OpenAI JSON shape
-because the gateway speaks OpenAI to its own clients whatever the upstream is.
+it. Answers cross the seam as OpenAI JSON objects (``chat.completion`` and
+``chat.completion.chunk`` dicts), not as narrower values, because the gateway
+speaks OpenAI to its own clients and must not drop fields it does not know
+(``tool_calls``, ``logprobs``, ``system_fingerprint``, ``refusal``...). An
+OpenAI-compatible upstream's JSON passes through untouched; other adapters
+(Anthropic, the sim) translate into that shape.
 
-Adapters raise only :class:`~turnout.errors.ProviderError` (upstream failed) and
-:class:`~turnout.errors.ProviderTimeout` (upstream too slow), converting their
-transport's exceptions with ``raise ... from exc``, so the gateway can decide on
-a fallback without knowing about httpx or any SDK.
+Adapters raise only :class:`~turnout.errors.ProviderError` (upstream failed),
+:class:`~turnout.errors.ProviderTimeout` (upstream too slow) and
+:class:`~turnout.errors.InvalidInput` (the request cannot be expressed for this
+upstream), converting their transport's exceptions with ``raise ... from exc``,
+so the gateway can decide on a fallback without knowing about aiohttp or any SDK.
 """
 
 from __future__ import annotations
@@ -21,19 +26,31 @@ from turnout.domain.versions import ParamValue
 from turnout.errors import InvalidInput
 
 __all__ = [
+    "TURNOUT_ONLY_PARAMS",
     "ChatChunk",
     "ChatCompletion",
     "ChatProvider",
     "ChatRequest",
     "JsonObject",
     "Usage",
+    "completion_text",
     "message_text",
+    "upstream_params",
+    "usage_of",
 ]
 
 JsonObject = Mapping[str, object]
 """A decoded JSON object, read-only: request bodies and chat messages."""
 
 _RESERVED_FIELDS = frozenset({"model", "messages", "stream"})
+
+TURNOUT_ONLY_PARAMS = frozenset({"error_rate", "jitter", "latency_ms", "quality", "ttft_ms"})
+"""Version params that steer the sim and mean nothing to a real upstream.
+
+They are dropped before a request leaves the process, so a version copied from a
+sim setup does not get a 400 for ``unknown parameter latency_ms`` from OpenAI.
+(``seed`` and ``max_tokens`` are real OpenAI fields and are kept.)
+"""
 
 
 def _is_param(value: object) -> bool:
@@ -142,7 +159,10 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class ChatCompletion:
-    """A whole answer; ``created`` is Unix seconds as OpenAI reports it."""
+    """A whole answer as a value (the sim builds these); ``created`` is Unix seconds.
+
+    Only :meth:`to_openai` crosses the provider seam.
+    """
 
     id: str
     model: str
@@ -223,17 +243,61 @@ class ChatChunk:
         return payload
 
 
+def upstream_params(request: ChatRequest) -> dict[str, ParamValue]:
+    """The request's params without the sim-only knobs: what a real upstream may see."""
+    return {k: v for k, v in request.params.items() if k not in TURNOUT_ONLY_PARAMS}
+
+
+def usage_of(obj: Mapping[str, object]) -> tuple[int, int] | None:
+    """(prompt, completion) tokens of a ``chat.completion`` or a stream's usage chunk.
+
+    None when the object carries no usage (every chunk but the last, or an
+    upstream that does not report it), so the request log records "unknown"
+    rather than zero. Called on every chunk: a couple of lookups, no allocation.
+    """
+    usage = obj.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if type(prompt) is not int or type(completion) is not int:  # bool is not a count
+        return None
+    return prompt, completion
+
+
+def completion_text(obj: Mapping[str, object]) -> str:
+    """The first choice's message text of a ``chat.completion`` ("" when it has none).
+
+    For callers that only want the words (the demo, shadow comparison), so they do
+    not each re-walk the OpenAI shape.
+    """
+    choices = obj.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+        return ""
+    message = choices[0].get("message")
+    if not isinstance(message, Mapping):
+        return ""
+    content = message.get("content")
+    return content if isinstance(content, str) else ""
+
+
 class ChatProvider(Protocol):
     """A thin async adapter to one provider endpoint; one instance serves all its models.
 
+    ``complete`` returns one OpenAI ``chat.completion`` object; ``stream`` yields
+    OpenAI ``chat.completion.chunk`` objects (the gateway sets ``model`` on each and
+    does the SSE framing, so adapters return fresh dicts it may mutate).
+
     ``stream`` is an async generator: when the call fails before any text (bad
     status, connection refused, timeout) it raises on the first ``__anext__``, so
-    the gateway can still fall back before it has sent response headers.
+    the gateway can still fall back before it has sent response headers. A stream
+    that breaks later raises :class:`~turnout.errors.ProviderError` from the
+    iterator, and the gateway ends its own stream with an error event. Cancelling
+    the consuming task (the client went away) releases the upstream connection.
     ``aclose`` releases pooled connections; the composition root calls it once.
     """
 
-    async def complete(self, request: ChatRequest) -> ChatCompletion: ...
+    async def complete(self, request: ChatRequest) -> dict[str, object]: ...
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]: ...
+    def stream(self, request: ChatRequest) -> AsyncIterator[dict[str, object]]: ...
 
     async def aclose(self) -> None: ...

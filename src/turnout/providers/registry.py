@@ -3,7 +3,7 @@
 A new adapter is a new file with a factory ``(ProviderConfig) -> ChatProvider``
 and one line in :data:`BUILTIN_FACTORIES`; nothing else branches on the kind.
 Built-ins are named by import path and imported on first use, so starting the
-CLI does not pay for an SDK the registry never calls.
+CLI does not pay for aiohttp or an adapter the registry never calls.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ ProviderFactory = Callable[[ProviderConfig], ChatProvider]
 """Builds the adapter for one configured provider endpoint."""
 
 BUILTIN_FACTORIES: Mapping[ProviderKind, str] = {
+    ProviderKind.ANTHROPIC: "turnout.providers.anthropic:create_anthropic_provider",
+    ProviderKind.OPENAI: "turnout.providers.openai_compat:create_openai_provider",
     ProviderKind.SIM: "turnout.providers.sim:create_sim_provider",
 }
 """``module:function`` of each built-in factory, imported when first used."""

@@ -5,8 +5,9 @@ Register a version such as ``sim/chat-2025-01-01`` with params ``latency_ms``,
 :mod:`turnout.providers.sim_brain`) and the gateway serves it like any upstream:
 same latency shape, same failures, same streaming, from a seeded, reproducible
 brain. This module only adds time: it sleeps as the brain says and packages the
-outcome as completions and chunks. ``sleep`` and ``clock`` are injected so tests
-can run it without waiting.
+outcome as :class:`ChatCompletion` and :class:`ChatChunk` values, handed over in
+their OpenAI JSON shape like every adapter's. ``sleep`` and ``clock`` are
+injected so tests can run it without waiting.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class SimProvider:
     def _usage(self, request: ChatRequest, outcome: SimOutcome) -> Usage:
         return Usage(_prompt_tokens(request), count_tokens(outcome.text))
 
-    async def complete(self, request: ChatRequest) -> ChatCompletion:
+    async def complete(self, request: ChatRequest) -> dict[str, object]:
         """Wait the whole latency, then answer (or fail as an upstream 500)."""
         outcome = self._decide(request)
         await self._wait(outcome.latency_ms, request.timeout_s)
@@ -91,9 +92,9 @@ class SimProvider:
             finish_reason=outcome.finish_reason,
             usage=self._usage(request, outcome),
             created=int(self._clock()),
-        )
+        ).to_openai()
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+    async def stream(self, request: ChatRequest) -> AsyncIterator[dict[str, object]]:
         """Yield the answer word by word: first after ``ttft``, the rest spread evenly.
 
         A simulated failure raises before the first chunk, as a real upstream's
@@ -110,14 +111,14 @@ class SimProvider:
             if index > 0 and gap_ms > 0:
                 await self._sleep(gap_ms / 1000.0)
             role = "assistant" if index == 0 else None
-            yield ChatChunk(chunk_id, request.model, piece, role=role, created=created)
+            yield ChatChunk(chunk_id, request.model, piece, role=role, created=created).to_openai()
         yield ChatChunk(
             chunk_id,
             request.model,
             finish_reason=outcome.finish_reason,
             usage=self._usage(request, outcome),
             created=created,
-        )
+        ).to_openai()
 
     async def aclose(self) -> None:
         """Nothing to release: the sim holds no connections."""

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from turnout.domain.versions import ParamValue
 from turnout.errors import InvalidInput, ProviderError, TurnoutError
-from turnout.providers.base import ChatChunk, ChatRequest
+from turnout.providers.base import ChatRequest
 from turnout.providers.sim import SimProvider
 from turnout.providers.sim_brain import SimParams
 from turnout.providers.sse import SSE_DONE, SSE_HEADERS, encode_sse_data
@@ -78,12 +78,14 @@ async def _read_body(request: Request) -> Mapping[str, object]:
     return body
 
 
-async def _sse(first: ChatChunk, rest: AsyncIterator[ChatChunk]) -> AsyncIterator[bytes]:
+async def _sse(
+    first: Mapping[str, object], rest: AsyncIterator[dict[str, object]]
+) -> AsyncIterator[bytes]:
     """Encode a primed stream; a failure mid-stream becomes an OpenAI ``error`` event."""
-    yield encode_sse_data(first.to_openai())
+    yield encode_sse_data(first)
     try:
         async for chunk in rest:
-            yield encode_sse_data(chunk.to_openai())
+            yield encode_sse_data(chunk)
     except TurnoutError as exc:
         yield encode_sse_data(_error_body(exc.message, "server_error", exc.code))
         return
@@ -115,7 +117,7 @@ def build_sim_app(
                 body, model=model, defaults=known.get(model, default_params)
             )
             if not chat.stream:
-                return _json((await provider.complete(chat)).to_openai())
+                return _json(await provider.complete(chat))
             chunks = provider.stream(chat)
             first = await anext(chunks)  # fail with a status, before any header is sent
         except TurnoutError as exc:

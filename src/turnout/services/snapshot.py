@@ -4,22 +4,48 @@ Resolution on the hot path is one dict lookup in the current snapshot and never
 touches the database. A follower watches the store's change marker and swaps in
 a freshly built snapshot when it moves; if the store is unreachable it keeps the
 last good snapshot and reports itself degraded (fail-static).
+
+Two followers share what is here: :class:`SnapshotFollower` (a thread, for the
+SDK) and :class:`turnout.services.snapshot_feed.SnapshotFeed` (asyncio, for the
+gateway). Both build snapshots with :func:`load_snapshot`, step with
+:func:`reload_if_changed`, and the feed persists the last good snapshot with
+:func:`write_snapshot_file` so a worker that starts while the store is down can
+still serve (:func:`read_snapshot_file`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from turnout.domain.aliases import AliasTarget
-from turnout.errors import NotFound, TurnoutError
+from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.versions import ParamValue
+from turnout.errors import InvalidInput, NotFound, TurnoutError
 from turnout.ports import Clock, RegistryStore
 
-__all__ = ["Resolution", "RoutingSnapshot", "SnapshotFollower", "load_snapshot"]
+__all__ = [
+    "SNAPSHOT_FORMAT",
+    "Resolution",
+    "RoutingSnapshot",
+    "SnapshotFollower",
+    "SnapshotVersion",
+    "load_snapshot",
+    "read_snapshot_file",
+    "reload_if_changed",
+    "snapshot_from_json",
+    "snapshot_json",
+    "write_snapshot_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +61,46 @@ class Resolution:
     fallbacks: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class SnapshotVersion:
+    """A registered version as the gateway calls it: its default request params."""
+
+    id: str
+    params: Mapping[str, ParamValue]
+
+
+_NO_VERSIONS: Mapping[str, SnapshotVersion] = MappingProxyType({})
+_NO_PROVIDERS: Mapping[str, ProviderConfig] = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class RoutingSnapshot:
-    """Immutable routing state as of store change ``marker``."""
+    """Immutable routing state as of store change ``marker``.
+
+    Beside the alias targets it carries the registered versions' params and the
+    declared providers, so the gateway can serve from it alone when the store is
+    down (fail-static) and never reads the database per request.
+    """
 
     marker: int
     loaded_at: datetime
     targets: Mapping[str, AliasTarget]
     _resolutions: Mapping[str, Resolution] = field(repr=False, default_factory=dict)
+    versions: Mapping[str, SnapshotVersion] = field(
+        default_factory=lambda: _NO_VERSIONS, repr=False
+    )
+    providers: Mapping[str, ProviderConfig] = field(
+        default_factory=lambda: _NO_PROVIDERS, repr=False
+    )
 
     @classmethod
     def build(
-        cls, marker: int, loaded_at: datetime, aliases: Mapping[str, tuple[AliasTarget, int]]
+        cls,
+        marker: int,
+        loaded_at: datetime,
+        aliases: Mapping[str, tuple[AliasTarget, int]],
+        versions: Mapping[str, SnapshotVersion] | None = None,
+        providers: Mapping[str, ProviderConfig] | None = None,
     ) -> RoutingSnapshot:
         resolutions = {
             name: Resolution(
@@ -59,7 +113,14 @@ class RoutingSnapshot:
             for name, (target, revision) in aliases.items()
         }
         targets = {name: target for name, (target, _) in aliases.items()}
-        return cls(marker, loaded_at, MappingProxyType(targets), MappingProxyType(resolutions))
+        return cls(
+            marker,
+            loaded_at,
+            MappingProxyType(targets),
+            MappingProxyType(resolutions),
+            MappingProxyType(dict(versions or {})),
+            MappingProxyType(dict(providers or {})),
+        )
 
     def resolve(self, alias: str, key: str | None = None) -> Resolution:
         """The version serving ``alias``; ``key`` is the sticky key rollouts will use."""
@@ -77,14 +138,131 @@ def load_snapshot(store: RegistryStore, clock: Clock) -> RoutingSnapshot:
     with store.unit_of_work() as uow:
         head = uow.audit.head()
         aliases = {alias.name: (alias.target, alias.revision) for alias in uow.aliases.all()}
-    return RoutingSnapshot.build(head[0] if head else 0, clock(), aliases)
+        versions = {
+            str(v.id): SnapshotVersion(str(v.id), dict(v.params)) for v in uow.versions.all()
+        }
+        providers = {p.name: p for p in uow.providers.all()}
+    return RoutingSnapshot.build(head[0] if head else 0, clock(), aliases, versions, providers)
+
+
+def reload_if_changed(
+    store: RegistryStore, clock: Clock, current: RoutingSnapshot | None
+) -> RoutingSnapshot | None:
+    """One follow step: probe the change marker, and load a snapshot only if it moved.
+
+    Returns the fresh snapshot, or None when ``current`` is still up to date. With
+    ``current=None`` it always loads. Blocking (synchronous store calls): the
+    asyncio feed runs it in a worker thread.
+    """
+    if current is not None and store.change_marker() == current.marker:
+        return None
+    return load_snapshot(store, clock)
+
+
+# --- the snapshot file (fail-static across restarts) ---------------------------------------
+
+SNAPSHOT_FORMAT = 1
+"""Version of the snapshot file's JSON shape; bumped if it ever changes incompatibly."""
+
+
+def snapshot_json(snapshot: RoutingSnapshot) -> dict[str, Any]:
+    """The JSON shape of a snapshot; the same ``marker``/``aliases`` shape as ``GET /snapshot``."""
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "marker": snapshot.marker,
+        "loaded_at": snapshot.loaded_at.isoformat(),
+        "aliases": {
+            name: {
+                "target": snapshot.targets[name].to_dict(),
+                "revision": snapshot.resolve(name).revision,
+            }
+            for name in snapshot.aliases()
+        },
+        "versions": {vid: {"params": dict(v.params)} for vid, v in snapshot.versions.items()},
+        "providers": {
+            name: {"kind": p.kind.value, "base_url": p.base_url, "api_key_env": p.api_key_env}
+            for name, p in snapshot.providers.items()
+        },
+    }
+
+
+def snapshot_from_json(data: Mapping[str, Any]) -> RoutingSnapshot:
+    """Rebuild a snapshot from :func:`snapshot_json`; raise InvalidInput if malformed."""
+    try:
+        if data.get("format", SNAPSHOT_FORMAT) != SNAPSHOT_FORMAT:
+            raise InvalidInput(f"unsupported snapshot format {data.get('format')!r}")
+        aliases = {
+            str(name): (AliasTarget.from_dict(entry["target"]), int(entry["revision"]))
+            for name, entry in data["aliases"].items()
+        }
+        loaded_at = datetime.fromisoformat(data["loaded_at"])
+        if loaded_at.tzinfo is None:
+            raise InvalidInput("routing snapshot 'loaded_at' has no timezone")
+        versions = {
+            str(vid): SnapshotVersion(str(vid), dict(entry.get("params") or {}))
+            for vid, entry in (data.get("versions") or {}).items()
+        }
+        providers = {
+            str(name): ProviderConfig(
+                str(name),
+                ProviderKind.parse(entry["kind"]),
+                entry.get("base_url"),
+                entry.get("api_key_env"),
+            )
+            for name, entry in (data.get("providers") or {}).items()
+        }
+        return RoutingSnapshot.build(int(data["marker"]), loaded_at, aliases, versions, providers)
+    except InvalidInput:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput(f"malformed routing snapshot: {exc!r}") from exc
+
+
+def write_snapshot_file(path: Path, snapshot: RoutingSnapshot) -> None:
+    """Write ``snapshot`` to ``path`` atomically: a temp file beside it, then ``os.replace``.
+
+    A reader (another worker starting up) sees the old file or the new one, never
+    half of one. Several workers sharing a path is fine: the last writer wins.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(snapshot_json(snapshot), indent=1, sort_keys=True).encode()
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def read_snapshot_file(path: Path) -> RoutingSnapshot | None:
+    """The snapshot stored at ``path``, or None if there is no file.
+
+    Raises InvalidInput if the file is not a snapshot (truncated, edited, another
+    format) and OSError if it cannot be read.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"snapshot file {path} is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"snapshot file {path} does not hold a snapshot")
+    return snapshot_from_json(data)
 
 
 class SnapshotFollower:
     """Keeps ``snapshot`` fresh by polling the store's change marker in a thread.
 
-    The poll is one indexed single-row read, so a 200 ms interval is cheap; the
-    gateway adds PostgreSQL LISTEN/NOTIFY on top for sub-100 ms propagation.
+    The poll is one indexed single-row read, so a 200 ms interval is cheap. The
+    gateway uses the asyncio :class:`~turnout.services.snapshot_feed.SnapshotFeed`
+    instead, woken by PostgreSQL LISTEN/NOTIFY for sub-100 ms propagation.
     """
 
     def __init__(
@@ -112,17 +290,15 @@ class SnapshotFollower:
         """
         with self._refresh_lock:
             try:
-                marker = self._store.change_marker()
-                if marker == self.snapshot.marker:
-                    self.degraded = None
-                    return False
-                fresh = load_snapshot(self._store, self._clock)
+                fresh = reload_if_changed(self._store, self._clock, self.snapshot)
             except TurnoutError as exc:
                 if self.degraded is None:
                     log.warning("registry unreachable, serving the last good snapshot: %s", exc)
                 self.degraded = exc.message
                 return False
             self.degraded = None
+            if fresh is None:
+                return False
             self.snapshot = fresh  # one reference assignment: readers see old or new, never half
         if self._on_swap is not None:
             self._on_swap(fresh)

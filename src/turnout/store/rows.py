@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import RowMapping
@@ -12,14 +12,19 @@ from turnout.domain.aliases import Alias, AliasAction, AliasRevision, AliasTarge
 from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.requests import RequestRecord
 from turnout.domain.versions import KnownIssue, ParamValue, Version, VersionStatus
 
 __all__ = [
+    "REQUEST_COLUMNS",
     "alias_from_row",
     "alias_row",
     "audit_from_row",
     "provider_from_row",
     "provider_row",
+    "request_from_row",
+    "request_params",
+    "request_row",
     "revision_from_row",
     "revision_row",
     "token_from_row",
@@ -156,6 +161,76 @@ def token_from_row(row: Row) -> ApiToken:
         created_by=row["created_by"],
         expires_at=row["expires_at"],
         revoked_at=row["revoked_at"],
+    )
+
+
+def request_row(record: RequestRecord) -> dict[str, Any]:
+    return {
+        "request_id": record.request_id,
+        "at": record.at,
+        "alias": record.alias,
+        "version": record.version,
+        "arm": record.arm,
+        "key_hash": record.key_hash,
+        "status": record.status,
+        "error_class": record.error_class,
+        "latency_ms": record.latency_ms,
+        "ttft_ms": record.ttft_ms,
+        "tokens_in": record.tokens_in,
+        "tokens_out": record.tokens_out,
+        "cost_usd": record.cost_usd,
+        "stream": record.stream,
+    }
+
+
+REQUEST_COLUMNS = (
+    "request_id", "at", "alias", "version", "arm", "key_hash", "status", "error_class",
+    "latency_ms", "ttft_ms", "tokens_in", "tokens_out", "cost_usd", "stream",
+)  # fmt: skip
+"""Request-log columns in the order of :func:`request_params`."""
+
+
+def request_params(record: RequestRecord, sqlite: bool) -> tuple[object, ...]:
+    """A request-log row as driver parameters.
+
+    The timestamp is written exactly as :class:`~turnout.store.schema.UtcDateTime`
+    writes it through Core: UTC text on SQLite, an aware datetime on PostgreSQL.
+    """
+    at = record.at.astimezone(UTC)
+    return (
+        record.request_id,
+        at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at,
+        record.alias,
+        record.version,
+        record.arm,
+        record.key_hash,
+        record.status,
+        record.error_class,
+        record.latency_ms,
+        record.ttft_ms,
+        record.tokens_in,
+        record.tokens_out,
+        record.cost_usd,
+        record.stream,
+    )
+
+
+def request_from_row(row: Row) -> RequestRecord:
+    return RequestRecord(
+        request_id=row["request_id"],
+        at=row["at"],
+        alias=row["alias"],
+        version=row["version"],
+        arm=row["arm"],
+        key_hash=row["key_hash"],
+        status=row["status"],
+        error_class=row["error_class"],
+        latency_ms=row["latency_ms"],
+        ttft_ms=row["ttft_ms"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+        cost_usd=row["cost_usd"],
+        stream=bool(row["stream"]),
     )
 
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -35,6 +37,7 @@ __all__ = [
     "audit_log",
     "metadata",
     "providers",
+    "request_log",
     "versions",
 ]
 
@@ -167,3 +170,29 @@ audit_head = Table(
 )
 """One row (id=1): the newest audit entry. Locked by every write, so the chain
 never forks, and its ``seq`` doubles as the registry's change marker."""
+
+request_log = Table(
+    "request_log",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("request_id", String(40), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("alias", String(63)),
+    Column("version", String(240), nullable=False),
+    Column("arm", String(16), nullable=False),
+    Column("key_hash", String(32)),
+    Column("status", Integer, nullable=False),
+    Column("error_class", String(64)),
+    Column("latency_ms", Float, nullable=False),
+    Column("ttft_ms", Float),
+    Column("tokens_in", Integer),
+    Column("tokens_out", Integer),
+    Column("cost_usd", Float),
+    Column("stream", Boolean, nullable=False),
+    Index("ix_request_log_alias_at", "alias", "at"),
+    Index("ix_request_log_version_at", "version", "at"),
+    Index("ix_request_log_request_id", "request_id"),
+)
+"""Every gateway request, written in batches off the hot path."""

@@ -1,0 +1,129 @@
+"""The one ASGI application ``turnout serve`` runs: gateway, probes, metrics, admin API.
+
+Dispatch is by path, before any framework: the OpenAI routes go straight to the
+raw :class:`~turnout.gateway.chat.ChatGateway`, ``/metrics`` and ``/readyz`` are
+answered here, and everything else (admin API, OpenAPI, ``/healthz``) goes to
+the FastAPI app. The lifespan starts and stops what the process owns: the
+snapshot feed, the request-log writer, the provider pool and the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from turnout.gateway.chat import ChatGateway
+from turnout.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
+from turnout.gateway.provider_pool import ProviderPool
+from turnout.services.request_log import RequestLogWriter
+
+__all__ = ["FeedControl", "TurnoutASGI"]
+
+
+_CHAT_PATHS = frozenset({"/v1/chat/completions", "/v1/models"})
+
+
+class FeedControl(Protocol):
+    """The snapshot feed as the app sees it: start, stop, and report readiness."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def status(self) -> Mapping[str, object]: ...
+
+
+class TurnoutASGI:
+    def __init__(
+        self,
+        admin: ASGIApp,
+        chat: ChatGateway,
+        feed: FeedControl,
+        request_log: RequestLogWriter,
+        providers: ProviderPool,
+        metrics: GatewayMetrics,
+        on_shutdown: Callable[[], None] | None = None,
+    ) -> None:
+        self._admin = admin
+        self._chat = chat
+        self._feed = feed
+        self._log = request_log
+        self._providers = providers
+        self._metrics = metrics
+        self._on_shutdown = on_shutdown
+        metrics.on_collect(self._copy_gauges)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path in _CHAT_PATHS:
+                await self._chat(scope, receive, send)
+            elif path == "/metrics":
+                await _reply(send, 200, CONTENT_TYPE_LATEST.encode(), self._metrics.render())
+            elif path == "/readyz":
+                await self._readyz(send)
+            else:
+                await self._admin(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self._admin(scope, receive, send)
+
+    async def _readyz(self, send: Send) -> None:
+        status: dict[str, object] = dict(self._feed.status())
+        status["request_log"] = {
+            "pending": self._log.pending,
+            "dropped": self._log.dropped,
+            "last_error": self._log.last_error,
+        }
+        ready = bool(status.get("ready"))
+        degraded = status.get("degraded") is not None or self._log.last_error is not None
+        status["status"] = "not_ready" if not ready else ("degraded" if degraded else "ok")
+        await _reply(send, 200 if ready else 503, b"application/json", orjson.dumps(status))
+
+    def _copy_gauges(self, metrics: GatewayMetrics) -> None:
+        metrics.log_dropped.set(self._log.dropped)
+        metrics.log_pending.set(self._log.pending)
+        status = self._feed.status()
+        marker, age = status.get("marker"), status.get("snapshot_age_s")
+        metrics.snapshot_marker.set(marker if isinstance(marker, int | float) else 0)
+        metrics.snapshot_age.set(age if isinstance(age, int | float) else 0.0)
+        metrics.degraded.set(1 if status.get("degraded") else 0)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._feed.start()
+                    self._log.start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._log.stop()
+                await self._feed.stop()
+                await self._providers.aclose()
+                if self._on_shutdown is not None:
+                    self._on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _reply(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

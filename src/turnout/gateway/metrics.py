@@ -1,0 +1,129 @@
+"""Prometheus metrics of one gateway process, on a registry of its own.
+
+Label children are cached per (alias, version, arm) so the hot path pays a dict
+lookup and an observe, not prometheus-client's label resolution. Each worker
+process serves its own ``/metrics``; scrape every worker (or run one worker per
+pod), as with any multi-process Python server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+__all__ = ["CONTENT_TYPE_LATEST", "GatewayMetrics"]
+
+_LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
+
+
+class _Series:
+    """The label children of one (alias, version, arm), resolved once."""
+
+    __slots__ = ("errors", "latency", "requests", "ttft")
+
+    def __init__(self, metrics: GatewayMetrics, alias: str, version: str, arm: str) -> None:
+        labels = {"alias": alias, "version": version, "arm": arm}
+        self.requests = metrics.requests.labels(**labels)
+        self.errors = metrics.errors.labels(**labels)
+        self.latency = metrics.latency.labels(**labels)
+        self.ttft = metrics.ttft.labels(**labels)
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        labels = ("alias", "version", "arm")
+        self.requests = Counter(
+            "turnout_requests",
+            "Requests served, by alias, version and arm.",
+            labels,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "turnout_request_errors",
+            "Requests that ended in an error.",
+            labels,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "turnout_request_latency_seconds",
+            "Time from request to last byte.",
+            labels,
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.ttft = Histogram(
+            "turnout_time_to_first_token_seconds",
+            "Time to the first streamed token.",
+            labels,
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "turnout_rejected_requests",
+            "Requests refused before any provider call.",
+            ("reason",),
+            registry=self.registry,
+        )
+        self.log_dropped = Gauge(
+            "turnout_request_log_dropped",
+            "Request-log records dropped (queue full).",
+            registry=self.registry,
+        )
+        self.log_pending = Gauge(
+            "turnout_request_log_pending",
+            "Request-log records waiting to be written.",
+            registry=self.registry,
+        )
+        self.snapshot_marker = Gauge(
+            "turnout_snapshot_marker",
+            "Registry change marker of the routing snapshot served.",
+            registry=self.registry,
+        )
+        self.snapshot_age = Gauge(
+            "turnout_snapshot_age_seconds",
+            "Seconds since the snapshot was confirmed current.",
+            registry=self.registry,
+        )
+        self.degraded = Gauge(
+            "turnout_degraded",
+            "1 while the registry is unreachable (serving the last snapshot).",
+            registry=self.registry,
+        )
+        self._series: dict[tuple[str, str, str], _Series] = {}
+        self._collect_hooks: list[Callable[[GatewayMetrics], None]] = []
+
+    def series(self, alias: str, version: str, arm: str) -> _Series:
+        key = (alias, version, arm)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = _Series(self, alias, version, arm)
+        return found
+
+    def on_collect(self, hook: Callable[[GatewayMetrics], Any]) -> None:
+        """Run ``hook`` before each scrape, to copy gauges from their owners."""
+        self._collect_hooks.append(hook)
+
+    def render(self) -> bytes:
+        for hook in self._collect_hooks:
+            hook(self)
+        return generate_latest(self.registry)

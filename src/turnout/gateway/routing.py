@@ -1,0 +1,144 @@
+"""From the ``model`` of a request to a ready-to-call route, in a dict lookup.
+
+Routes are built once per routing snapshot (aliases and registered versions
+with their provider, params and list prices) and cached until the snapshot is
+swapped, so the per-request cost is one lookup. A ``model`` that is not an
+alias may be a pinned version id; a floating id is refused with the pinning
+error, as everywhere else in turnout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from turnout.domain.catalog import Catalog
+from turnout.domain.ids import VersionId, require_pinned
+from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig
+from turnout.domain.versions import ParamValue
+from turnout.errors import InvalidInput, NotFound, StoreUnavailable
+from turnout.providers.base import ChatProvider
+from turnout.services.snapshot import RoutingSnapshot
+
+__all__ = ["ProviderSource", "Route", "Router", "SnapshotSource"]
+
+
+class SnapshotSource(Protocol):
+    """Whatever holds the current routing snapshot (the feed, or a test double).
+
+    ``ready`` is false until a first snapshot was loaded (from the store or the
+    snapshot file); until then ``current`` is empty and nothing can be routed.
+    """
+
+    @property
+    def current(self) -> RoutingSnapshot: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+
+class ProviderSource(Protocol):
+    """Pooled adapters, one per provider endpoint configuration."""
+
+    def get(self, config: ProviderConfig) -> ChatProvider: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Everything the hot path needs to serve one alias (or one direct version id)."""
+
+    alias: str | None
+    version: str
+    arm: str
+    model: str
+    params: Mapping[str, ParamValue]
+    provider: ChatProvider
+    price_in: float | None
+    price_out: float | None
+    alias_header: bytes
+    version_header: bytes
+    arm_header: bytes
+
+    @property
+    def alias_label(self) -> str:
+        return self.alias or "-"
+
+
+class Router:
+    def __init__(self, source: SnapshotSource, providers: ProviderSource, catalog: Catalog) -> None:
+        self._source = source
+        self._providers = providers
+        self._catalog = catalog
+        self._built_for: RoutingSnapshot | None = None
+        self._aliases: dict[str, Route] = {}
+        self._direct: dict[str, Route] = {}
+
+    def aliases(self) -> list[str]:
+        self._require_ready()
+        return self._source.current.aliases()
+
+    def route(self, model: str, key: str | None = None) -> Route:
+        """The route for an alias or a pinned version id (``key`` is for rollouts)."""
+        self._require_ready()
+        snapshot = self._source.current
+        if snapshot is not self._built_for:
+            self._rebuild(snapshot)
+        found = self._aliases.get(model)
+        if found is not None:
+            return found
+        found = self._direct.get(model)
+        if found is not None:
+            return found
+        if "/" not in model:
+            known = ", ".join(snapshot.aliases()) or "none"
+            raise NotFound(f"model '{model}' is not an alias or a version id (aliases: {known})")
+        vid = VersionId.parse(model)
+        require_pinned(vid, self._catalog)
+        direct = self._build(snapshot, None, vid, "direct")
+        if len(self._direct) < 10_000:  # bounded: ids come from clients
+            self._direct[model] = direct
+        return direct
+
+    def _require_ready(self) -> None:
+        """503, not "unknown alias": before the first snapshot nothing is known yet."""
+        if not self._source.ready:
+            raise StoreUnavailable(
+                "no routing snapshot loaded yet: the registry is unreachable and there "
+                "is no snapshot file; see /readyz"
+            )
+
+    def _rebuild(self, snapshot: RoutingSnapshot) -> None:
+        aliases: dict[str, Route] = {}
+        for name in snapshot.aliases():
+            resolution = snapshot.resolve(name)
+            aliases[name] = self._build(
+                snapshot, name, VersionId.parse(resolution.version), resolution.arm
+            )
+        self._aliases = aliases
+        self._direct = {}
+        self._built_for = snapshot
+
+    def _build(
+        self, snapshot: RoutingSnapshot, alias: str | None, vid: VersionId, arm: str
+    ) -> Route:
+        version = str(vid)
+        config = snapshot.providers.get(vid.provider) or BUILTIN_PROVIDERS.get(vid.provider)
+        if config is None:
+            raise InvalidInput(f"version {version}: unknown provider '{vid.provider}'")
+        registered = snapshot.versions.get(version)
+        params: Mapping[str, ParamValue] = registered.params if registered else {}
+        entry = self._catalog.lookup(vid.provider, vid.model)
+        return Route(
+            alias=alias,
+            version=version,
+            arm=arm,
+            model=vid.model,
+            params=params,
+            provider=self._providers.get(config),
+            price_in=entry.price_in_per_mtok if entry else None,
+            price_out=entry.price_out_per_mtok if entry else None,
+            alias_header=(alias or "-").encode(),
+            version_header=version.encode(),
+            arm_header=arm.encode(),
+        )

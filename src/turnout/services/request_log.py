@@ -1,0 +1,106 @@
+"""The request log writer: bounded, batched, off the hot path.
+
+The gateway calls :meth:`RequestLogWriter.submit` for every request; that is a
+deque append and never blocks or fails. A background task hands batches to the
+sink (a store write, in a worker thread). When the queue is full — the store is
+slow or down for long — new records are dropped and *counted*, so memory stays
+bounded and the loss is visible in ``/metrics`` instead of silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from turnout.domain.requests import RequestRecord
+from turnout.errors import TurnoutError
+
+__all__ = ["RequestLogWriter", "RequestSink"]
+
+log = logging.getLogger(__name__)
+
+RequestSink = Callable[[Sequence[RequestRecord]], None]
+"""Writes one batch durably (blocking; run in a thread). Raises on failure."""
+
+
+class RequestLogWriter:
+    def __init__(
+        self,
+        sink: RequestSink,
+        capacity: int = 50_000,
+        batch_size: int = 2_000,
+        interval: float = 0.25,
+    ) -> None:
+        if capacity < 1 or batch_size < 1 or interval <= 0:
+            raise ValueError("capacity, batch_size and interval must be positive")
+        self._sink = sink
+        self._capacity = capacity
+        self._batch_size = batch_size
+        self._interval = interval
+        self._queue: deque[RequestRecord] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+        self.written = 0
+        self.failed_batches = 0
+        self.last_error: str | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def submit(self, record: RequestRecord) -> None:
+        """Queue one record; O(1), never blocks, never raises."""
+        if len(self._queue) >= self._capacity:
+            self.dropped += 1
+            return
+        self._queue.append(record)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="request-log")
+
+    async def stop(self) -> None:
+        """Stop the loop, then write what is queued (best effort, bounded by the sink)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while self._queue and await self.flush():
+            pass
+
+    async def flush(self) -> bool:
+        """Write one batch; return whether it succeeded (records stay queued if not)."""
+        if not self._queue:
+            return True
+        batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
+        try:
+            await asyncio.to_thread(self._sink, batch)
+        except TurnoutError as exc:
+            self._requeue(batch)
+            self.failed_batches += 1
+            if self.last_error is None:
+                log.warning(
+                    "request log write failed, keeping %d records queued: %s", len(batch), exc
+                )
+            self.last_error = exc.message
+            return False
+        self.written += len(batch)
+        self.last_error = None
+        return True
+
+    def _requeue(self, batch: list[RequestRecord]) -> None:
+        room = self._capacity - len(self._queue)
+        keep = batch[:room] if room > 0 else []
+        self.dropped += len(batch) - len(keep)
+        self._queue.extendleft(reversed(keep))
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            while len(self._queue) and await self.flush():
+                if len(self._queue) < self._batch_size:
+                    break
