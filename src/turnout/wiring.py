@@ -6,6 +6,7 @@ call these functions to get fully wired objects.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,9 +49,22 @@ SNAPSHOT_ENV = "TURNOUT_SNAPSHOT_FILE"
 DEFAULT_SNAPSHOT_FILE = ".turnout/snapshot.json"
 
 
-def default_snapshot_path() -> Path:
-    """Where a gateway keeps its last good routing snapshot (``$TURNOUT_SNAPSHOT_FILE``)."""
-    return Path(os.environ.get(SNAPSHOT_ENV) or DEFAULT_SNAPSHOT_FILE)
+def default_snapshot_path(db_url: str | None = None) -> Path:
+    """Where a gateway keeps its last good routing snapshot.
+
+    ``$TURNOUT_SNAPSHOT_FILE`` if set; else ``.turnout/snapshot-<digest>.json``
+    named after the registry URL (password excluded), so gateways of two
+    registries started in one directory never serve each other's snapshot.
+    """
+    explicit = os.environ.get(SNAPSHOT_ENV)
+    if explicit:
+        return Path(explicit)
+    if db_url is None:
+        return Path(DEFAULT_SNAPSHOT_FILE)
+    from turnout.store.engine import normalise_url, safe_url
+
+    digest = hashlib.sha256(safe_url(normalise_url(db_url)).encode()).hexdigest()[:12]
+    return Path(DEFAULT_SNAPSHOT_FILE).with_name(f"snapshot-{digest}.json")
 
 
 def check_adapter_params(provider: ProviderConfig, params: Mapping[str, ParamValue]) -> None:
@@ -118,7 +132,7 @@ def build_server_app(
         store,
         clock,
         listener_factory=change_listener_factory(db_url),
-        snapshot_path=snapshot_path or default_snapshot_path(),
+        snapshot_path=snapshot_path or default_snapshot_path(db_url),
     )
     pool = ProviderPool(builtin_registry())
     metrics = GatewayMetrics()

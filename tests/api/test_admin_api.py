@@ -440,9 +440,10 @@ def test_unexpected_errors_are_500_without_internals(registry: Registry, serve_a
 
 
 def test_server_factory_reads_turnout_db(
-    db_url: str, serve_app: Serve, monkeypatch: pytest.MonkeyPatch
+    db_url: str, serve_app: Serve, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("TURNOUT_DB", db_url)
+    monkeypatch.setenv("TURNOUT_SNAPSHOT_FILE", str(tmp_path / "snapshot.json"))
     url = serve_app(create_app_from_env())  # the app owns (and closes) its registry
     assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{url}/api/v1/aliases").status_code == 401
@@ -457,7 +458,10 @@ def test_serve_runs_several_workers(db_url: str, tmp_path: Path) -> None:
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT, env=os.environ
+            [sys.executable, "-c", code],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "TURNOUT_SNAPSHOT_FILE": str(tmp_path / "snapshot.json")},
         )
     base = f"http://127.0.0.1:{port}"
     try:

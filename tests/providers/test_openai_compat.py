@@ -163,6 +163,14 @@ def build_fake(state: Any, live_stream: Any, sit: Callable[..., Any]) -> Starlet
 
         return live_stream(pieces(), state)
 
+    async def endless_line(state: Any, live_stream: Any) -> Response:
+        async def pieces() -> AsyncIterator[bytes]:
+            yield chunk("", role=True)
+            for _ in range(9):  # 9 MiB without a newline: a broken upstream, not a long answer
+                yield b"x" * (1024 * 1024)
+
+        return live_stream(pieces(), state)
+
     async def text_error(state: Any, live_stream: Any) -> Response:
         return Response("<html>502 Bad Gateway (nginx)</html>", 502, media_type="text/html")
 
@@ -177,6 +185,7 @@ def build_fake(state: Any, live_stream: Any, sit: Callable[..., Any]) -> Starlet
         "stall": stall,
         "cut": cut,
         "error-event": error_event,
+        "endless-line": endless_line,
         "text-error": text_error,
         "not-json": not_json,
     }
@@ -385,6 +394,14 @@ async def test_an_error_event_mid_stream_is_raised_from_the_iterator(fake_url: s
         stream = provider.stream(request(stream=True))
         await anext(stream)
         with pytest.raises(ProviderError, match="model overloaded mid-answer"):
+            await anext(stream)
+
+
+async def test_an_endless_line_is_a_provider_error_not_a_memory_leak(fake_url: str) -> None:
+    async with adapter(f"{fake_url}/endless-line") as provider:
+        stream = provider.stream(request(stream=True))
+        await anext(stream)
+        with pytest.raises(ProviderError, match="malformed event stream"):
             await anext(stream)
 
 

@@ -81,10 +81,12 @@ async def wait_for(check: Callable[[], bool], what: str) -> None:
         await anyio.sleep(0.005)
 
 
-def test_bad_settings_are_refused() -> None:
-    for settings in ({"capacity": 0}, {"batch_size": 0}, {"interval": 0.0}):
-        with pytest.raises(ValueError, match="positive"):
-            RequestLogWriter(FlakySink(), **settings)  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("capacity", "batch_size", "interval"), [(0, 1, 1.0), (1, 0, 1.0), (1, 1, 0.0)]
+)
+def test_bad_settings_are_refused(capacity: int, batch_size: int, interval: float) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        RequestLogWriter(FlakySink(), capacity, batch_size, interval)
 
 
 def test_submit_never_blocks_or_raises_when_full() -> None:
@@ -127,8 +129,13 @@ async def test_records_submitted_during_a_failed_write_are_bounded() -> None:
     writer = RequestLogWriter(sink, capacity=4, batch_size=2)
     for n in range(4):
         writer.submit(record(n))
+
     # While the batch [0, 1] is being written, traffic refills the queue to capacity.
-    sink.during_write = lambda: [writer.submit(record(n)) for n in (10, 11)]
+    def traffic() -> None:
+        writer.submit(record(10))
+        writer.submit(record(11))
+
+    sink.during_write = traffic
 
     assert await writer.flush() is False
     assert writer.pending == 4

@@ -34,25 +34,26 @@ def serve(
     ] = 8600,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the admin API (and, as they land, the gateway and UI) on one port."""
+    """Serve the OpenAI-compatible gateway, /metrics, /readyz and the admin API on one port."""
     from turnout.gateway.server import serve as run_server
+    from turnout.store.engine import normalise_url, safe_url
     from turnout.wiring import default_snapshot_path, open_registry
 
     state = state_of(ctx)
     if state.db.startswith(("http://", "https://")):
         raise InvalidInput("serve needs a database URL (--db sqlite:///... or postgresql://...)")
+    _port(port)  # bad usage fails before the database is touched (or migrated)
     try:
         open_registry(state.db).close()  # migrate and fail fast on a bad URL, before workers
     except StoreUnavailable as exc:
-        snapshot = default_snapshot_path()
+        snapshot = default_snapshot_path(state.db)
         if not snapshot.exists():
             raise
         state.output.warn(
             f"{exc.message}; serving the last snapshot in {snapshot} until it returns"
         )
-    state.output.err.print(
-        f"turnout serving {state.db} on http://{host}:{_port(port)} ({workers} worker(s))"
-    )
+    shown = safe_url(normalise_url(state.db))  # never print the database password
+    state.output.err.print(f"turnout serving {shown} on http://{host}:{port} ({workers} worker(s))")
     run_server(state.db, host, port, workers)
 
 

@@ -13,43 +13,65 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from starlette.types import Receive, Scope, Send
 
 from turnout.domain.requests import RequestRecord, estimate_cost
-from turnout.errors import InvalidInput, TurnoutError, http_status_for
+from turnout.errors import InvalidInput, ProviderError, TurnoutError, http_status_for
+from turnout.gateway.errors import error_body
 from turnout.gateway.metrics import GatewayMetrics
 from turnout.gateway.routing import Route, Router
+from turnout.gateway.wire import (
+    JSON_HEADER,
+    SSE_RESPONSE_HEADERS,
+    DisconnectGuard,
+    error_bytes,
+    read_json,
+    respond,
+    sse_event,
+)
 from turnout.providers.base import ChatRequest, usage_of
 from turnout.providers.sse import SSE_DONE
 from turnout.services.request_log import RequestLogWriter
 
-__all__ = ["ChatGateway"]
+__all__ = ["ChatGateway", "key_hash"]
+
+log = logging.getLogger(__name__)
+
+_DISCONNECTED = "client_disconnected"
 
 
-_T = TypeVar("_T")
+class _Outcome:
+    """How a request ended, for the log and the metrics."""
 
-_JSON = (b"content-type", b"application/json")
-_SSE = (b"content-type", b"text/event-stream")
-_NO_CACHE = (b"cache-control", b"no-cache")
+    __slots__ = ("error", "error_class", "status", "ttft", "usage")
+
+    def __init__(
+        self,
+        status: int,
+        error: TurnoutError | None = None,
+        usage: tuple[int, int] | None = None,
+        ttft: float | None = None,
+        error_class: str | None = None,
+    ) -> None:
+        self.status = status
+        self.error = error
+        self.usage = usage
+        self.ttft = ttft
+        self.error_class = error_class
 
 
-def _error_body(error: TurnoutError) -> bytes:
-    status = http_status_for(error)
-    kind = "invalid_request_error" if status < 500 else "server_error"
-    if status == 404:
-        kind = "invalid_request_error"
-    payload: dict[str, Any] = {"message": error.message, "type": kind, "code": error.code}
-    suggestions = getattr(error, "suggestions", None)
-    if suggestions:
-        payload["suggestions"] = list(suggestions)
-    return orjson.dumps({"error": payload})
+def _adapter_failure(route: Route, exc: Exception) -> ProviderError:
+    """An adapter bug or an unconverted library error: a 502, logged with its traceback."""
+    log.exception("provider adapter for %s raised %s", route.version, type(exc).__name__)
+    return ProviderError(f"{route.version}: the provider adapter failed ({type(exc).__name__})")
 
 
 class ChatGateway:
@@ -72,33 +94,26 @@ class ChatGateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == "/v1/models":
             await self._models(send)
-            return
-        if scope["method"] != "POST":
-            await self._reply_error(send, 405, b"method_not_allowed", "use POST", None)
-            return
-        await self._chat(scope, receive, send)
+        elif scope["method"] != "POST":
+            refusal = error_body("use POST for chat completions", 405, "method_not_allowed")
+            await respond(send, 405, [JSON_HEADER], orjson.dumps(refusal))
+        else:
+            await self._chat(scope, receive, send)
 
     async def _models(self, send: Send) -> None:
         try:
             names = self._router.aliases()
         except TurnoutError as exc:
-            await self._reply_error(send, http_status_for(exc), None, None, exc)
+            await respond(send, http_status_for(exc), [JSON_HEADER], error_bytes(exc))
             return
-        body = orjson.dumps(
-            {
-                "object": "list",
-                "data": [
-                    {"id": n, "object": "model", "created": 0, "owned_by": "turnout"} for n in names
-                ],
-            }
-        )
-        await _respond(send, 200, [_JSON], body)
+        data = [{"id": n, "object": "model", "created": 0, "owned_by": "turnout"} for n in names]
+        await respond(send, 200, [JSON_HEADER], orjson.dumps({"object": "list", "data": data}))
 
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = "req_" + os.urandom(12).hex()
         try:
-            body = await self._read_json(receive)
+            body = await read_json(receive, self._max_body)
             model = body.get("model")
             if not isinstance(model, str) or not model:
                 raise InvalidInput("'model' must be an alias or a pinned version id")
@@ -109,7 +124,8 @@ class ChatGateway:
             )
         except TurnoutError as exc:
             self._metrics.rejected.labels(reason=exc.code).inc()
-            await self._reply_error(send, http_status_for(exc), None, None, exc, request_id)
+            headers = [JSON_HEADER, (b"x-turnout-request-id", request_id.encode())]
+            await respond(send, http_status_for(exc), headers, error_bytes(exc))
             return
         headers = [
             (b"x-turnout-alias", route.alias_header),
@@ -119,14 +135,14 @@ class ChatGateway:
         ]
         # From here on the client may go away at any moment; the upstream call is
         # cancelled then, whether it is still thinking or already streaming.
-        watch = asyncio.ensure_future(_wait_disconnect(receive))
+        guard = DisconnectGuard(receive)
         try:
             if request.stream:
-                outcome = await self._stream(route, request, headers, watch, send)
+                outcome = await self._stream(route, request, headers, guard, send)
             else:
-                outcome = await self._complete(route, request, headers, watch, send)
+                outcome = await self._complete(route, request, headers, guard, send)
         finally:
-            await _cancel(watch)
+            guard.close()
         self._record(route, request_id, started, request.stream, outcome, key_hash(key))
 
     async def _complete(
@@ -134,50 +150,60 @@ class ChatGateway:
         route: Route,
         request: ChatRequest,
         headers: list[tuple[bytes, bytes]],
-        watch: asyncio.Future[None],
+        guard: DisconnectGuard,
         send: Send,
     ) -> _Outcome:
         try:
-            result = await _unless_disconnected(route.provider.complete(request), watch)
-        except _ClientGone:
-            return _Outcome(499, None, error_class=_DISCONNECTED)
+            result = await route.provider.complete(request)
+        except asyncio.CancelledError:
+            if guard.absorb():
+                return _Outcome(499, error_class=_DISCONNECTED)
+            raise
         except TurnoutError as exc:
-            status = http_status_for(exc)
-            await _respond(send, status, [_JSON, *headers], _error_body(exc))
-            return _Outcome(status, exc)
+            return await self._fail(send, headers, exc)
+        except Exception as exc:
+            return await self._fail(send, headers, _adapter_failure(route, exc))
         result["model"] = route.version
-        await _respond(send, 200, [_JSON, *headers], orjson.dumps(result))
-        return _Outcome(200, None, usage=usage_of(result))
+        headers.append(JSON_HEADER)
+        await respond(send, 200, headers, orjson.dumps(result))
+        return _Outcome(200, usage=usage_of(result))
+
+    async def _fail(
+        self, send: Send, headers: list[tuple[bytes, bytes]], error: TurnoutError
+    ) -> _Outcome:
+        status = http_status_for(error)
+        headers.append(JSON_HEADER)
+        await respond(send, status, headers, error_bytes(error))
+        return _Outcome(status, error)
 
     async def _stream(
         self,
         route: Route,
         request: ChatRequest,
         headers: list[tuple[bytes, bytes]],
-        watch: asyncio.Future[None],
+        guard: DisconnectGuard,
         send: Send,
     ) -> _Outcome:
         chunks = route.provider.stream(request)
+        ttft: float | None = None
         try:
-            first = await _unless_disconnected(_first(chunks), watch)
-        except _ClientGone:
+            try:
+                first = await anext(chunks)
+            except StopAsyncIteration:
+                first = None
+            except TurnoutError as exc:
+                return await self._fail(send, headers, exc)
+            except Exception as exc:
+                return await self._fail(send, headers, _adapter_failure(route, exc))
+            ttft = time.perf_counter()
+            start = {"type": "http.response.start", "status": 200}
+            await send({**start, "headers": [*SSE_RESPONSE_HEADERS, *headers]})
+            return await self._pump(route, first, chunks, send, ttft)
+        except asyncio.CancelledError:
+            if not guard.absorb():
+                raise
             await _close(chunks)
-            return _Outcome(499, None, error_class=_DISCONNECTED)
-        except TurnoutError as exc:
-            status = http_status_for(exc)
-            await _respond(send, status, [_JSON, *headers], _error_body(exc))
-            return _Outcome(status, exc)
-        ttft = time.perf_counter()
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [_SSE, _NO_CACHE, *headers]}
-        )
-        try:
-            outcome = await _unless_disconnected(self._pump(route, first, chunks, send), watch)
-        except _ClientGone:  # the upstream call was cancelled mid-stream
-            await _close(chunks)
-            return _Outcome(499, None, ttft=ttft, error_class=_DISCONNECTED)
-        outcome.ttft = ttft
-        return outcome
+            return _Outcome(499, ttft=ttft, error_class=_DISCONNECTED)
 
     async def _pump(
         self,
@@ -185,6 +211,7 @@ class ChatGateway:
         first: dict[str, Any] | None,
         chunks: AsyncIterator[dict[str, Any]],
         send: Send,
+        ttft: float,
     ) -> _Outcome:
         usage = None
         error: TurnoutError | None = None
@@ -193,76 +220,20 @@ class ChatGateway:
             while chunk is not None:
                 chunk["model"] = route.version
                 usage = usage_of(chunk) or usage
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b"data: " + orjson.dumps(chunk) + b"\n\n",
-                        "more_body": True,
-                    }
-                )
+                await send(sse_event(orjson.dumps(chunk)))
                 try:
                     chunk = await anext(chunks)
                 except StopAsyncIteration:
                     chunk = None
         except TurnoutError as exc:  # cut mid-stream: tell the client in-band, then end
             error = exc
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"data: " + _error_body(exc) + b"\n\n",
-                    "more_body": True,
-                }
-            )
+        except Exception as exc:
+            error = _adapter_failure(route, exc)
+        if error is not None:
+            await send(sse_event(error_bytes(error)))
         await send({"type": "http.response.body", "body": SSE_DONE, "more_body": False})
-        return _Outcome(200 if error is None else http_status_for(error), error, usage=usage)
-
-    async def _read_json(self, receive: Receive) -> dict[str, Any]:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise InvalidInput("the client disconnected before sending the request body")
-            part = message.get("body", b"")
-            size += len(part)
-            if size > self._max_body:
-                raise InvalidInput(f"request body over the {self._max_body} byte limit")
-            chunks.append(part)
-            if not message.get("more_body", False):
-                break
-        try:
-            body = orjson.loads(b"".join(chunks))
-        except orjson.JSONDecodeError:
-            raise InvalidInput("request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise InvalidInput("request body must be a JSON object")
-        return body
-
-    async def _reply_error(
-        self,
-        send: Send,
-        status: int,
-        code: bytes | None,
-        message: str | None,
-        error: TurnoutError | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        if error is None:
-            body = orjson.dumps(
-                {
-                    "error": {
-                        "message": message,
-                        "type": "invalid_request_error",
-                        "code": (code or b"").decode(),
-                    }
-                }
-            )
-        else:
-            body = _error_body(error)
-        headers = [_JSON]
-        if request_id:
-            headers.append((b"x-turnout-request-id", request_id.encode()))
-        await _respond(send, status, headers, body)
+        status = 200 if error is None else http_status_for(error)
+        return _Outcome(status, error, usage=usage, ttft=ttft)
 
     def _record(
         self,
@@ -273,8 +244,7 @@ class ChatGateway:
         outcome: _Outcome,
         hashed_key: str | None,
     ) -> None:
-        finished = time.perf_counter()
-        latency = finished - started
+        latency = time.perf_counter() - started
         series = self._metrics.series(route.alias_label, route.version, route.arm)
         series.requests.inc()
         series.latency.observe(latency)
@@ -285,6 +255,7 @@ class ChatGateway:
         if outcome.status >= 400:
             series.errors.inc()
         tokens_in, tokens_out = outcome.usage if outcome.usage else (None, None)
+        error_class = outcome.error_class or (outcome.error.code if outcome.error else None)
         self._log.submit(
             RequestRecord(
                 request_id=request_id,
@@ -294,7 +265,7 @@ class ChatGateway:
                 arm=route.arm,
                 key_hash=hashed_key,
                 status=outcome.status,
-                error_class=outcome.error_class or (outcome.error.code if outcome.error else None),
+                error_class=error_class,
                 latency_ms=latency * 1000,
                 ttft_ms=ttft_ms,
                 tokens_in=tokens_in,
@@ -303,26 +274,6 @@ class ChatGateway:
                 stream=stream,
             )
         )
-
-
-class _Outcome:
-    """How a request ended, for the log and the metrics."""
-
-    __slots__ = ("error", "error_class", "status", "ttft", "usage")
-
-    def __init__(
-        self,
-        status: int,
-        error: TurnoutError | None,
-        usage: tuple[int, int] | None = None,
-        ttft: float | None = None,
-        error_class: str | None = None,
-    ) -> None:
-        self.status = status
-        self.error = error
-        self.usage = usage
-        self.ttft = ttft
-        self.error_class = error_class
 
 
 def _sticky_key(scope: Scope, body: dict[str, Any]) -> str | None:
@@ -342,68 +293,8 @@ def key_hash(key: str | None) -> str | None:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-_DISCONNECTED = "client_disconnected"
-
-
-class _ClientGone(Exception):
-    """The client disconnected before the answer was complete (logged as 499)."""
-
-
-async def _wait_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
-
-
-async def _cancel(task: asyncio.Future[Any]) -> None:
-    """Cancel ``task`` and wait for it to finish; what it raised on the way out is moot."""
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
-
-
-async def _unless_disconnected(work: Awaitable[_T], watch: asyncio.Future[None]) -> _T:
-    """Await ``work``; if the client disconnects first, cancel it and raise :class:`_ClientGone`.
-
-    Cancelling the task that runs a provider call is what releases the upstream
-    request (its connection, its tokens) when nobody is waiting for the answer.
-    """
-    task = asyncio.ensure_future(work)
-    try:
-        await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
-    if task.done():
-        return task.result()
-    await _cancel(task)
-    raise _ClientGone
-
-
-async def _first(chunks: AsyncIterator[dict[str, Any]]) -> dict[str, Any] | None:
-    """The first chunk of a stream (None if it is empty); errors before it raise here."""
-    try:
-        return await anext(chunks)
-    except StopAsyncIteration:
-        return None
-
-
 async def _close(chunks: AsyncIterator[dict[str, Any]]) -> None:
     aclose = getattr(chunks, "aclose", None)
     if aclose is not None:
         with contextlib.suppress(Exception):
             await aclose()
-
-
-async def _respond(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [*headers, (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -39,6 +39,7 @@ __all__ = [
     "WWW_AUTHENTICATE",
     "describe_validation_errors",
     "error_body",
+    "error_payload",
     "error_response",
     "error_type_for",
     "install_error_handlers",
@@ -79,6 +80,11 @@ def _details(error: TurnoutError) -> dict[str, object]:
     if isinstance(error, ConfigError):
         return {"path": error.path, "line": error.line}
     return {}
+
+
+def error_payload(error: TurnoutError) -> dict[str, object]:
+    """The OpenAI error envelope for any :class:`TurnoutError` (status from the tree)."""
+    return error_body(error.message, http_status_for(error), error.code, _details(error))
 
 
 def error_response(error: TurnoutError, param: str | None = None) -> JSONResponse:

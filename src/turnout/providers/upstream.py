@@ -141,6 +141,8 @@ def _transport_error(name: str, exc: BaseException, secret: str | None) -> Provi
     detail = _redact(str(exc), secret)[:_MAX_MESSAGE] or type(exc).__name__
     if isinstance(exc, aiohttp.ClientPayloadError):
         return ProviderError(f"{name} broke off its response: {detail}")
+    if not isinstance(exc, aiohttp.ClientError):
+        return ProviderError(f"{name} sent a malformed event stream: {detail}")
     return ProviderError(f"{name} connection failed ({type(exc).__name__}): {detail}")
 
 
@@ -274,7 +276,7 @@ class Upstream:
                     first = await anext(events, None)
             except TimeoutError as exc:
                 raise _deadline_error(self.name, exc, timeout_s, "sent no event") from exc
-            except aiohttp.ClientError as exc:
+            except (aiohttp.ClientError, ValueError) as exc:  # ValueError: an endless line
                 raise _transport_error(self.name, exc, secret) from exc
             if first is None:
                 finished = True
@@ -283,7 +285,7 @@ class Upstream:
             while True:
                 try:
                     event = await anext(events, None)
-                except (aiohttp.ClientError, TimeoutError) as exc:
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                     raise _transport_error(self.name, exc, secret) from exc
                 if event is None:
                     finished = True

@@ -79,14 +79,13 @@ class RequestLogWriter:
         batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
         try:
             await asyncio.to_thread(self._sink, batch)
-        except TurnoutError as exc:
+        except Exception as exc:  # the store's errors, and anything a sink lets through
             self._requeue(batch)
             self.failed_batches += 1
+            reason = exc.message if isinstance(exc, TurnoutError) else repr(exc)
             if self.last_error is None:
-                log.warning(
-                    "request log write failed, keeping %d records queued: %s", len(batch), exc
-                )
-            self.last_error = exc.message
+                log.warning("request log write failed, keeping %d records: %s", len(batch), reason)
+            self.last_error = reason
             return False
         self.written += len(batch)
         self.last_error = None

@@ -25,11 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from turnout.errors import TurnoutError
+from turnout.errors import StoreUnavailable, TurnoutError
 from turnout.ports import ChangeListener, Clock, RegistryStore
 from turnout.services.snapshot import (
     RoutingSnapshot,
@@ -79,8 +80,13 @@ class SnapshotFeed:
         retry_initial: float = 0.1,
         retry_max: float = 2.0,
         on_swap: Iterable[SwapCallback] = (),
+        refresh_timeout: float = 5.0,
     ) -> None:
         self._store = store
+        # One thread of its own: a store that hangs (rather than refuses) blocks
+        # only this thread, and a refresh that times out is reported, not stacked.
+        self._executor: ThreadPoolExecutor | None = None
+        self._refresh_timeout = refresh_timeout
         self._clock = clock
         self._listener_factory = listener_factory
         self._poll_interval = poll_interval
@@ -120,6 +126,9 @@ class SnapshotFeed:
     async def stop(self) -> None:
         """Cancel the background task and close the listener; the snapshot stays readable."""
         task, self._task = self._task, None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
         if task is None:
             return
         task.cancel()
@@ -138,7 +147,18 @@ class SnapshotFeed:
         """
         async with self._lock:
             current = self.current if self.source == "store" else None
-            fresh = await asyncio.to_thread(reload_if_changed, self._store, self._clock, current)
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="snapshot-feed")
+            loop = asyncio.get_running_loop()
+            call = loop.run_in_executor(
+                self._executor, reload_if_changed, self._store, self._clock, current
+            )
+            try:
+                fresh = await asyncio.wait_for(call, self._refresh_timeout)
+            except TimeoutError:
+                raise StoreUnavailable(
+                    f"registry {self._store.url} did not answer within {self._refresh_timeout:g}s"
+                ) from None
             self.last_refresh_ok_at = self._clock()
             if fresh is None:
                 return False
