@@ -188,8 +188,20 @@ _HOST = "127.0.0.1"
 
 
 def plain_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
-    """uvicorn defaults minus websockets (their import warns) and access logs."""
-    return uvicorn.Config(app, host=host, port=port, ws="none", lifespan="on", log_level="warning")
+    """uvicorn defaults minus websockets (their import warns) and access logs.
+
+    A bounded graceful shutdown: a test that leaves a request hanging fails on its
+    own assertions instead of stalling the server's teardown.
+    """
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws="none",
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
 
 
 @contextmanager
@@ -219,7 +231,7 @@ def running_server(
         yield f"http://{_HOST}:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=30)
         sock.close()
         if thread.is_alive():
             raise RuntimeError("the test server did not stop")

@@ -64,9 +64,12 @@ def test_disconnect_mid_stream_cancels_the_provider(
 def test_disconnect_before_any_answer_cancels_the_provider(
     scripted_url: str, scripted: ScriptedProvider, db_url: str
 ) -> None:
-    """A client timeout while the upstream is still thinking must not leave it running."""
+    """A streaming client that times out before the first token cancels the upstream call.
+
+    (Unstreamed calls are deliberately not watched: see ``ChatGateway._chat``.)
+    """
     with httpx.Client(base_url=scripted_url, timeout=DEADLINE_S) as http:
-        for stream in (False, True):
+        for stream in (True,):
             scripted.stall_started.clear()
             scripted.stall_cancelled.clear()
             body = {"model": STALL, "messages": MESSAGES, "stream": stream}
@@ -77,10 +80,10 @@ def test_disconnect_before_any_answer_cancels_the_provider(
 
         def logged() -> list[Row]:
             rows = [r for r in log_rows(db_url) if r["version"] == STALL_V]
-            return rows if len(rows) == 2 else []
+            return rows if len(rows) == 1 else []
 
-        rows = wait_until(logged, "both 499s in the request log")
-        assert [row["stream"] for row in rows] == [False, True]
+        rows = wait_until(logged, "the 499 in the request log")
+        assert [row["stream"] for row in rows] == [True]
         for row in rows:
             assert row["status"] == 499
             assert row["error_class"] == "client_disconnected"

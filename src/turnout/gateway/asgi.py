@@ -9,6 +9,8 @@ snapshot feed, the request-log writer, the provider pool and the registry.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -23,6 +25,9 @@ from turnout.services.request_log import RequestLogWriter
 __all__ = ["FeedControl", "TurnoutASGI"]
 
 
+log = logging.getLogger(__name__)
+
+_SHUTDOWN_FLUSH_S = 5.0
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/v1/models"})
 
 
@@ -106,7 +111,12 @@ class TurnoutASGI:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self._log.stop()
+                try:  # a store that is down or locked must not hold shutdown hostage
+                    await asyncio.wait_for(self._log.stop(), _SHUTDOWN_FLUSH_S)
+                except TimeoutError:
+                    log.warning(
+                        "request log: %d records not written at shutdown", self._log.pending
+                    )
                 await self._feed.stop()
                 await self._providers.aclose()
                 if self._on_shutdown is not None:
