@@ -13,7 +13,6 @@ import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
 from starlette.types import ASGIApp
+from tests.support.pg import fresh_pg_database
 
 from turnout.catalog_file import load_bundled_catalog
 from turnout.client import LocalClient
@@ -31,10 +31,6 @@ from turnout.services.registry import Registry
 from turnout.store import SqlStore, open_store
 from turnout.store.schema import metadata
 from turnout.wiring import check_adapter_params
-
-PG_ADMIN_URL = os.environ.get(
-    "TURNOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 class FakeClock:
@@ -59,26 +55,8 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A PostgreSQL database for this test session; dropped at the end."""
-    if os.environ.get("TURNOUT_TEST_POSTGRES") == "skip":
-        pytest.skip("TURNOUT_TEST_POSTGRES=skip")
-    name = f"turnout_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_pg_database("turnout_test") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def _reset_postgres(url: str) -> None:

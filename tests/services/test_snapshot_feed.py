@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import make_url
+from tests.support.tcp_proxy import TcpProxy
 
 from turnout.domain.access import LOCAL_ADMIN
 from turnout.errors import InvalidInput, StoreUnavailable
@@ -116,91 +116,6 @@ class FlakyStore:
 
     def close(self) -> None:
         self.inner.close()
-
-
-class TcpProxy:
-    """A TCP forwarder on 127.0.0.1 with its own event loop in a thread.
-
-    ``stop()`` closes the listening socket *and* aborts every forwarded
-    connection, as a crashed database or a network cut would; ``start()``
-    listens again on the same port.
-    """
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy")
-        self._thread.start()
-        self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[Any]] = set()
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    def _call(self, coro: Coroutine[Any, Any, None]) -> None:
-        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)
-
-    def start(self) -> None:
-        self._call(self._start())
-
-    def stop(self) -> None:
-        self._call(self._stop())
-
-    def close(self) -> None:
-        self.stop()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    def url_for(self, db_url: str) -> str:
-        return make_url(db_url).set(host="127.0.0.1", port=self.port).render_as_string(False)
-
-    async def _start(self) -> None:
-        if self._server is None:
-            self._server = await asyncio.start_server(
-                self._handle, "127.0.0.1", self.port, reuse_address=True
-            )
-            self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()  # the pipes see the reset and their handlers return
-        if self._handlers:
-            await asyncio.wait(set(self._handlers), timeout=5)
-        if server is not None:
-            await server.wait_closed()
-
-    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        writers = [client_w]
-        self._writers.add(client_w)
-        try:
-            upstream_r, upstream_w = await asyncio.open_connection(*self.target)
-            writers.append(upstream_w)
-            self._writers.add(upstream_w)
-            await asyncio.gather(_pipe(client_r, upstream_w), _pipe(upstream_r, client_w))
-        except OSError:
-            pass
-        finally:
-            for writer in writers:
-                self._writers.discard(writer)
-                writer.transport.abort()
-            self._handlers.discard(task)
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.transport.abort()  # one side gone: so is the other
 
 
 class FakeClock(Protocol):
