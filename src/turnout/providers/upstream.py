@@ -176,8 +176,19 @@ class Upstream:
         self._timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=connect_timeout, sock_read=read_timeout
         )
+        self._connect_timeout = connect_timeout
+        self._deadlines: dict[float | None, aiohttp.ClientTimeout] = {}
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+
+    def _deadline(self, timeout_s: float | None) -> aiohttp.ClientTimeout:
+        """aiohttp's own timeout for a whole unstreamed call: one timer, not three."""
+        found = self._deadlines.get(timeout_s)
+        if found is None:
+            found = aiohttp.ClientTimeout(total=timeout_s, sock_connect=self._connect_timeout)
+            if len(self._deadlines) < 64:
+                self._deadlines[timeout_s] = found
+        return found
 
     def _client(self) -> aiohttp.ClientSession:
         session = self._session
@@ -198,10 +209,21 @@ class Upstream:
             await session.close()
 
     async def _open(
-        self, url: URL, body: bytes, headers: Mapping[str, str], secret: str | None
+        self,
+        url: URL,
+        body: bytes,
+        headers: Mapping[str, str],
+        secret: str | None,
+        timeout: aiohttp.ClientTimeout | None = None,
     ) -> aiohttp.ClientResponse:
         """POST and return a 2xx response with its body unread; raise for anything else."""
-        response = await self._client().post(url, data=body, headers=headers, allow_redirects=False)
+        session = self._client()
+        if timeout is None:
+            response = await session.post(url, data=body, headers=headers, allow_redirects=False)
+        else:
+            response = await session.post(
+                url, data=body, headers=headers, allow_redirects=False, timeout=timeout
+            )
         if response.status < 300:
             return response
         try:
@@ -225,12 +247,11 @@ class Upstream:
         generated, so "time to first byte" and "time to the answer" coincide here.
         """
         try:
-            async with asyncio.timeout(timeout_s):
-                response = await self._open(url, body, headers, secret)
-                try:
-                    raw = await response.read()
-                finally:
-                    response.release()  # reused when fully read, closed otherwise
+            response = await self._open(url, body, headers, secret, self._deadline(timeout_s))
+            try:
+                raw = await response.read()
+            finally:
+                response.release()  # reused when fully read, closed otherwise
         except TimeoutError as exc:
             raise _deadline_error(self.name, exc, timeout_s, "did not answer") from exc
         except aiohttp.ClientError as exc:
