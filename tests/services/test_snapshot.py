@@ -5,17 +5,17 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import pytest
+from tests.support.flaky_store import FlakyStore
 
 from turnout.client import LocalClient
 from turnout.domain.access import LOCAL_ADMIN
 from turnout.domain.aliases import AliasTarget
 from turnout.domain.ids import VersionId
 from turnout.errors import NotFound, StoreUnavailable
-from turnout.ports import RegistryStore, UnitOfWork
+from turnout.ports import RegistryStore
 from turnout.services.registry import Registry
 from turnout.services.snapshot import (
     Resolution,
@@ -30,36 +30,6 @@ T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 needs_versions = pytest.mark.usefixtures("sim_versions")  # V1..V3 registered
 
 OpenRegistry = Callable[[], Registry]
-
-
-class FlakyStore:
-    """A :class:`RegistryStore` in front of a real one that can be switched off.
-
-    While ``down`` every call raises :class:`StoreUnavailable`, as the SQL store
-    does when its database is unreachable; ``calls`` counts the probes.
-    """
-
-    def __init__(self, inner: RegistryStore) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.down = False
-        self.calls = 0
-
-    def _check(self) -> None:
-        self.calls += 1
-        if self.down:
-            raise StoreUnavailable(f"registry {self.url}: the database is unreachable (test)")
-
-    def unit_of_work(self, write: bool = False) -> AbstractContextManager[UnitOfWork]:
-        self._check()
-        return self.inner.unit_of_work(write)
-
-    def change_marker(self) -> int:
-        self._check()
-        return self.inner.change_marker()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def _flaky(store: SqlStore) -> FlakyStore:

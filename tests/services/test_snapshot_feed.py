@@ -15,7 +15,6 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +24,12 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import make_url
+from tests.support.flaky_store import FlakyStore
 from tests.support.tcp_proxy import TcpProxy
 
 from turnout.domain.access import LOCAL_ADMIN
-from turnout.errors import InvalidInput, StoreUnavailable
-from turnout.ports import ChangeListener, Clock, RegistryStore, UnitOfWork
+from turnout.errors import InvalidInput
+from turnout.ports import ChangeListener, Clock, RegistryStore
 from turnout.services.registry import Registry
 from turnout.services.snapshot import (
     RoutingSnapshot,
@@ -92,30 +92,6 @@ async def running(feed: SnapshotFeed) -> AsyncIterator[SnapshotFeed]:
         yield feed
     finally:
         await feed.stop()
-
-
-class FlakyStore:
-    """A real store that raises StoreUnavailable while ``down`` (SQLite's "outage")."""
-
-    def __init__(self, inner: SqlStore) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.down = False
-
-    def _check(self) -> None:
-        if self.down:
-            raise StoreUnavailable(f"registry {self.url}: the database is unreachable (test)")
-
-    def unit_of_work(self, write: bool = False) -> AbstractContextManager[UnitOfWork]:
-        self._check()
-        return self.inner.unit_of_work(write)
-
-    def change_marker(self) -> int:
-        self._check()
-        return self.inner.change_marker()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class FakeClock(Protocol):
