@@ -129,7 +129,12 @@ def _uncomment(text: str, first: str) -> str:
 def test_the_examples_commented_blocks_parse_when_uncommented() -> None:
     text = _uncomment(example_config(), "providers:")
     text = _uncomment(text, "- id: openai/gpt-4o-2024-11-20")
+    text = _uncomment(text, "rollout:")
     state = parse_config(text, "turnout.yaml")
+    prod = state.alias("prod-chat")
+    assert prod is not None
+    assert prod.rollout is not None
+    assert prod.rollout.steps[0].min_samples == 200
     assert state.provider("vllm-local") == ProviderConfig(
         "vllm-local", ProviderKind.OPENAI, "http://127.0.0.1:8000/v1", "VLLM_API_KEY"
     )
@@ -395,3 +400,36 @@ def test_wrong_shapes_name_no_internal_classes(text: str, line: int, message: st
     assert error.line == line
     assert message in str(error)
     assert "_Model" not in str(error)
+
+
+def test_an_alias_may_declare_a_rollout_policy() -> None:
+    text = textwrap.dedent(
+        """\
+        aliases:
+          prod-chat:
+            version: sim/b-2026-02-01
+            rollout:
+              steps: [5, 50, 100]
+              min_samples: 300
+              gates:
+                - {metric: error_rate, max_ratio: 1.0}
+        """
+    )
+    [alias] = parse_config(text, "turnout.yaml").aliases
+    assert alias.rollout is not None
+    assert [step.percent for step in alias.rollout.steps] == [5, 50, 100]
+    assert alias.rollout.steps[0].min_samples == 300
+
+
+def test_a_bad_rollout_policy_reports_its_line() -> None:
+    text = textwrap.dedent(
+        """\
+        aliases:
+          prod-chat:
+            version: sim/b-2026-02-01
+            rollout:
+              steps: [50, 10, 100]
+        """
+    )
+    with pytest.raises(ConfigError, match=r"turnout.yaml:4: .*must increase"):
+        parse_config(text, "turnout.yaml")

@@ -8,16 +8,19 @@ resolve aliases in memory from a snapshot kept fresh in the background.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from turnout.domain.access import LOCAL_ADMIN, ApiToken, Principal, Role
 from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.rollouts import Rollout, RolloutPlan
 from turnout.domain.versions import ParamValue, Version
+from turnout.errors import InvalidInput
 from turnout.services.aliases import AliasChange
 from turnout.services.registry import Registry
+from turnout.services.rollouts import RolloutReport
 from turnout.services.snapshot import Resolution, SnapshotFollower
 from turnout.services.tokens import IssuedToken
 
@@ -74,6 +77,22 @@ class TurnoutClient(Protocol):
     def resolve_at(self, name: str, at: datetime | None = None) -> AliasRevision: ...
 
     def resolve(self, alias: str, key: str | None = None) -> Resolution: ...
+
+    def start_rollout(
+        self,
+        alias: str,
+        to: str,
+        steps: Sequence[float] | None = None,
+        policy: Mapping[str, object] | None = None,
+        reason: str | None = None,
+    ) -> Rollout: ...
+
+    def rollout_status(self, alias: str) -> RolloutReport: ...
+
+    def rollout_action(self, alias: str, action: str, reason: str | None = None) -> Rollout:
+        """``pause``, ``resume``, ``approve`` or ``abort`` the alias's rollout."""
+
+    def list_rollouts(self, alias: str | None = None) -> list[Rollout]: ...
 
     def create_token(
         self, name: str, role: Role, expires_in: timedelta | None = None
@@ -182,7 +201,13 @@ class LocalClient:
         return self.registry.aliases.resolve_at(name, at)
 
     def resolve(self, alias: str, key: str | None = None) -> Resolution:
-        """In-memory resolution (microseconds); the snapshot follows registry changes."""
+        """In-memory resolution (microseconds); the snapshot follows registry changes.
+
+        During a rollout ``key`` (a user or session id, like the gateway's
+        ``user`` field) picks the arm: the same key always gets the same one, and
+        the result's ``arm``/``version`` say which (``canary``/``weight`` describe
+        the split). Without a key each call draws an arm at random.
+        """
         follower = self._follower
         if follower is None:
             follower = self._follower = SnapshotFollower(
@@ -190,6 +215,35 @@ class LocalClient:
             )
             follower.start()
         return follower.snapshot.resolve(alias, key)
+
+    def start_rollout(
+        self,
+        alias: str,
+        to: str,
+        steps: Sequence[float] | None = None,
+        policy: Mapping[str, object] | None = None,
+        reason: str | None = None,
+    ) -> Rollout:
+        plan = RolloutPlan.from_dict(policy) if policy is not None else None
+        return self.registry.rollouts.start(self.principal, alias, to, steps, plan, reason)
+
+    def rollout_status(self, alias: str) -> RolloutReport:
+        return self.registry.rollouts.status(alias)
+
+    def rollout_action(self, alias: str, action: str, reason: str | None = None) -> Rollout:
+        service = self.registry.rollouts
+        moves = {
+            "pause": service.pause,
+            "resume": service.resume,
+            "approve": service.approve,
+            "abort": service.abort,
+        }
+        if action not in moves:
+            raise InvalidInput(f"rollout action {action!r} is not one of {', '.join(moves)}")
+        return moves[action](self.principal, alias, reason).rollout
+
+    def list_rollouts(self, alias: str | None = None) -> list[Rollout]:
+        return self.registry.rollouts.history(alias)
 
     def create_token(
         self, name: str, role: Role, expires_in: timedelta | None = None

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
@@ -28,6 +28,7 @@ from turnout.domain.aliases import AliasTarget, validate_alias_name
 from turnout.domain.ids import VersionId
 from turnout.domain.plan import DesiredAlias, DesiredState, DesiredVersion
 from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.rollouts import RolloutPlan
 from turnout.domain.versions import ParamValue, validate_label
 from turnout.errors import ConfigError, InvalidInput
 
@@ -74,6 +75,7 @@ class _AliasModel(_Section):
     fallbacks: list[str] | None = None
     protected: bool = False
     allow_floating: bool = False
+    rollout: dict[str, Any] | None = None
 
 
 class _FileModel(_Section):
@@ -323,4 +325,8 @@ def _aliases(models: Mapping[str, _AliasModel], source: _Source) -> Iterator[Des
                 fallbacks.append(VersionId.parse(text))
         with source.at((*loc, "fallbacks")):
             target = AliasTarget(version, tuple(fallbacks))
-        yield DesiredAlias(name, target, model.protected, model.allow_floating)
+        plan = None
+        if model.rollout is not None:
+            with source.at((*loc, "rollout")):
+                plan = RolloutPlan.from_dict(model.rollout)
+        yield DesiredAlias(name, target, model.protected, model.allow_floating, plan)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +28,7 @@ from turnout import __version__
 from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasRevision, AliasTarget
 from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.rollouts import Rollout
 from turnout.domain.versions import ParamValue, Version
 from turnout.errors import (
     HTTP_STATUS,
@@ -43,10 +44,13 @@ from turnout.serialize import (
     alias_from_json,
     audit_from_json,
     revision_from_json,
+    rollout_from_json,
+    rollout_report_from_json,
     token_from_json,
     version_from_json,
 )
 from turnout.services.aliases import AliasChange
+from turnout.services.rollouts import RolloutReport
 from turnout.services.snapshot import Resolution, RoutingSnapshot
 from turnout.services.tokens import IssuedToken
 
@@ -269,10 +273,46 @@ class HttpClient:
             self._call("GET", f"/aliases/{_segment(name)}/resolve", params=params)
         )
 
+    # -- rollouts ------------------------------------------------------------
+
+    def start_rollout(
+        self,
+        alias: str,
+        to: str,
+        steps: Sequence[float] | None = None,
+        policy: Mapping[str, object] | None = None,
+        reason: str | None = None,
+    ) -> Rollout:
+        body = {
+            "to": to,
+            "steps": list(steps) if steps is not None else None,
+            "policy": dict(policy) if policy is not None else None,
+            "reason": reason,
+        }
+        return rollout_from_json(self._call("POST", f"/aliases/{_segment(alias)}/rollout", body))
+
+    def rollout_status(self, alias: str) -> RolloutReport:
+        return rollout_report_from_json(self._call("GET", f"/aliases/{_segment(alias)}/rollout"))
+
+    def rollout_action(self, alias: str, action: str, reason: str | None = None) -> Rollout:
+        """``pause``, ``resume``, ``approve`` or ``abort`` the alias's rollout."""
+        path = f"/aliases/{_segment(alias)}/rollout/{_segment(action)}"
+        return rollout_from_json(self._call("POST", path, {"reason": reason}))
+
+    def list_rollouts(self, alias: str | None = None) -> list[Rollout]:
+        params = {"alias": alias} if alias is not None else None
+        data = self._call("GET", "/rollouts", params=params)["data"]
+        return [rollout_from_json(item) for item in data]
+
     # -- in-memory resolution ------------------------------------------------
 
     def resolve(self, alias: str, key: str | None = None) -> Resolution:
-        """In-memory resolution (microseconds); the first call fetches the snapshot."""
+        """In-memory resolution (microseconds); the first call fetches the snapshot.
+
+        During a rollout ``key`` picks the arm exactly as the gateway and the
+        local client do (same salt, same buckets); without one each call draws
+        an arm at random. See :meth:`turnout.client.LocalClient.resolve`.
+        """
         snapshot = self._snapshot
         if snapshot is None:
             snapshot = self._first_snapshot()

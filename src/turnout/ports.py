@@ -21,6 +21,7 @@ from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig
 from turnout.domain.requests import RequestRecord
+from turnout.domain.rollouts import Observation, Rollout
 from turnout.domain.versions import ParamValue, Version
 
 __all__ = [
@@ -28,9 +29,12 @@ __all__ = [
     "AuditRepository",
     "ChangeListener",
     "Clock",
+    "LeaderLock",
     "ParamCheck",
     "ProviderRepository",
     "RegistryStore",
+    "RolloutObserver",
+    "RolloutRepository",
     "TokenRepository",
     "UnitOfWork",
     "VersionRepository",
@@ -128,6 +132,39 @@ class AuditRepository(Protocol):
     def head(self) -> tuple[int, str] | None: ...
 
 
+class LeaderLock(Protocol):
+    """Who runs the rollout controller: one process at a time."""
+
+    def acquire(self) -> bool:
+        """Take or keep the lock; True while this process holds it. Never raises
+        for a store outage (returns False: nobody acts on stale information)."""
+
+    def release(self) -> None: ...
+
+
+class RolloutObserver(Protocol):
+    """Reads a rollout's traffic from the request log (the store implements it)."""
+
+    def observe(self, rollout: Rollout, now: datetime) -> Observation: ...
+
+
+class RolloutRepository(Protocol):
+    def add(self, rollout: Rollout) -> int:
+        """Insert a new rollout and return its id."""
+
+    def get(self, rollout_id: int) -> Rollout | None: ...
+
+    def latest(self, alias: str) -> Rollout | None:
+        """The alias's newest rollout, active or finished."""
+
+    def active(self) -> list[Rollout]: ...
+
+    def history(self, alias: str | None = None, limit: int = 50) -> list[Rollout]: ...
+
+    def update(self, rollout: Rollout, expected_seq: int) -> None:
+        """Compare-and-set on ``seq``; raise Conflict if it moved."""
+
+
 class UnitOfWork(Protocol):
     @property
     def versions(self) -> VersionRepository: ...
@@ -144,6 +181,9 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditRepository: ...
 
+    @property
+    def rollouts(self) -> RolloutRepository: ...
+
 
 class RegistryStore(Protocol):
     """A registry database. ``url`` is safe to print (no password)."""
@@ -158,6 +198,16 @@ class RegistryStore(Protocol):
 
     def log_requests(self, records: Sequence[RequestRecord]) -> None:
         """Append gateway requests to the request log (outside the registry's writer lock)."""
+
+    def record_feedback(self, request_id: str, score: float, source: str, at: datetime) -> None:
+        """Store one quality score in [0, 1] for a request (outside the writer lock).
+
+        The request need not be in the request log yet: the log is written in
+        batches, so feedback may arrive before its request's row does.
+        """
+
+    def observe(self, rollout: Rollout, now: datetime) -> Observation:
+        """A rollout's traffic so far, read from the request log and feedback."""
 
     def close(self) -> None: ...
 

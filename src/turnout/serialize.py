@@ -7,6 +7,7 @@ pairs side by side here means the three cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, cast
@@ -14,8 +15,11 @@ from typing import Any, cast
 from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasAction, AliasRevision, AliasTarget
 from turnout.domain.audit import AuditEntry, ChainBreak, JsonValue
+from turnout.domain.gates import GateResult, Metric, Verdict
 from turnout.domain.ids import VersionId
+from turnout.domain.rollouts import Rollout, RolloutPlan, RolloutStatus, StepRecord
 from turnout.domain.versions import KnownIssue, ParamValue, Version, VersionStatus
+from turnout.services.rollouts import RolloutReport
 
 __all__ = [
     "alias_from_json",
@@ -23,8 +27,13 @@ __all__ = [
     "audit_from_json",
     "audit_json",
     "chain_break_json",
+    "gate_result_from_json",
     "revision_from_json",
     "revision_json",
+    "rollout_from_json",
+    "rollout_json",
+    "rollout_report_from_json",
+    "rollout_report_json",
     "token_from_json",
     "token_json",
     "version_from_json",
@@ -211,3 +220,108 @@ def chain_break_json(checked: int, brk: ChainBreak | None) -> Json:
         "first_bad_seq": brk.seq if brk else None,
         "reason": brk.reason if brk else None,
     }
+
+
+def rollout_json(rollout: Rollout) -> Json:
+    return {
+        "id": rollout.id,
+        "alias": rollout.alias,
+        "stable": str(rollout.stable),
+        "candidate": str(rollout.candidate),
+        "status": rollout.status.value,
+        "step": rollout.step,
+        "steps": len(rollout.plan.steps),
+        "weight_pct": rollout.weight / 100,
+        "plan": rollout.plan.to_dict(),
+        "salt": rollout.salt,
+        "steps_log": [record.to_dict() for record in rollout.steps_log],
+        "started_at": _iso(rollout.started_at),
+        "step_started_at": _iso(rollout.step_started_at),
+        "updated_at": _iso(rollout.updated_at),
+        "finished_at": _iso(rollout.finished_at),
+        "actor": rollout.actor,
+        "reason": rollout.reason,
+        "evidence": [dict(item) for item in rollout.evidence],
+        "seq": rollout.seq,
+    }
+
+
+def rollout_from_json(data: Mapping[str, Any]) -> Rollout:
+    started, step_started, updated = (
+        _dt(data["started_at"]),
+        _dt(data["step_started_at"]),
+        _dt(data["updated_at"]),
+    )
+    if started is None or step_started is None or updated is None:
+        raise ValueError("rollout JSON lacks its timestamps")
+    return Rollout(
+        id=int(data["id"]),
+        alias=data["alias"],
+        stable=VersionId.parse(data["stable"]),
+        candidate=VersionId.parse(data["candidate"]),
+        salt=data["salt"],
+        plan=RolloutPlan.from_dict(data["plan"]),
+        status=RolloutStatus(data["status"]),
+        step=int(data["step"]),
+        started_at=started,
+        step_started_at=step_started,
+        updated_at=updated,
+        actor=data["actor"],
+        reason=data.get("reason"),
+        finished_at=_dt(data.get("finished_at")),
+        steps_log=tuple(StepRecord.from_dict(item) for item in data.get("steps_log", [])),
+        evidence=tuple(data.get("evidence") or ()),
+        seq=int(data["seq"]),
+    )
+
+
+def _bound(value: object, unbounded: float) -> float:
+    return unbounded if value is None else float(cast(float, value))
+
+
+def gate_result_from_json(data: Mapping[str, Any]) -> GateResult:
+    """Decode :meth:`GateResult.to_dict`.
+
+    JSON has no infinity, so the encoder sends an unbounded interval side as
+    ``null``; it comes back as ``-inf``/``inf``. A non-finite estimate or
+    e-value comes back as None.
+    """
+    interval = data.get("interval")
+    samples = data["samples"]
+    estimate, e_value = data.get("estimate"), data.get("e_value")
+    return GateResult(
+        metric=Metric(data["metric"]),
+        tolerance=str(data["tolerance"]),
+        verdict=Verdict(data["verdict"]),
+        estimate=None if estimate is None else float(estimate),
+        interval=None
+        if interval is None
+        else (_bound(interval[0], -math.inf), _bound(interval[1], math.inf)),
+        e_value=None if e_value is None else float(e_value),
+        samples=(int(samples["canary"]), int(samples["stable"])),
+        alpha=float(data["alpha"]),
+        summary=str(data["summary"]),
+    )
+
+
+def rollout_report_json(report: RolloutReport) -> Json:
+    """``rollout status``: the rollout's own JSON plus ``gates`` and ``samples``."""
+    data = rollout_json(report.rollout)
+    data["gates"] = [result.to_dict() for result in report.results]
+    data["samples"] = {
+        "canary": report.canary_requests,
+        "stable": report.stable_requests,
+        "canary_this_step": report.step_canary_requests,
+    }
+    return data
+
+
+def rollout_report_from_json(data: Mapping[str, Any]) -> RolloutReport:
+    samples = data["samples"]
+    return RolloutReport(
+        rollout=rollout_from_json(data),
+        results=tuple(gate_result_from_json(item) for item in data["gates"]),
+        step_canary_requests=int(samples["canary_this_step"]),
+        canary_requests=int(samples["canary"]),
+        stable_requests=int(samples["stable"]),
+    )

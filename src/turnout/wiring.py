@@ -22,6 +22,7 @@ from turnout.services.registry import Registry
 if TYPE_CHECKING:
     from turnout.client import TurnoutClient
     from turnout.gateway.asgi import TurnoutASGI
+    from turnout.services.controller import RolloutController
 
 __all__ = [
     "DB_ENV",
@@ -103,7 +104,10 @@ def connect_client(url: str | None = None, token: str | None = None) -> TurnoutC
 
 
 def build_server_app(
-    db_url: str, snapshot_path: Path | None = None, clock: Clock = system_clock
+    db_url: str,
+    snapshot_path: Path | None = None,
+    clock: Clock = system_clock,
+    run_controller: bool = False,
 ) -> TurnoutASGI:
     """The whole ``turnout serve`` app: gateway, probes, metrics and admin API.
 
@@ -115,6 +119,7 @@ def build_server_app(
     from turnout.gateway.app import build_app
     from turnout.gateway.asgi import TurnoutASGI
     from turnout.gateway.chat import ChatGateway
+    from turnout.gateway.feedback import FeedbackEndpoint
     from turnout.gateway.metrics import GatewayMetrics
     from turnout.gateway.provider_pool import ProviderPool
     from turnout.gateway.routing import Router
@@ -138,6 +143,39 @@ def build_server_app(
     metrics = GatewayMetrics()
     request_log = RequestLogWriter(store.log_requests)
     chat = ChatGateway(Router(feed, pool, registry.ctx.catalog), request_log, metrics)
+    feedback = FeedbackEndpoint(store.record_feedback, metrics, clock)
+    controller = build_controller(registry) if run_controller else None
+
+    def shutdown() -> None:
+        if controller is not None:
+            controller.stop()
+        registry.close()
+
     return TurnoutASGI(
-        build_app(registry), chat, feed, request_log, pool, metrics, on_shutdown=registry.close
+        build_app(registry),
+        chat,
+        feed,
+        request_log,
+        pool,
+        metrics,
+        on_shutdown=shutdown,
+        feedback=feedback,
+        on_startup=controller.start if controller is not None else None,
     )
+
+
+def build_controller(registry: Registry, interval_s: float = 2.0) -> RolloutController:
+    """The rollout controller over ``registry``'s store, with its leader lock and webhooks."""
+    import socket
+
+    from turnout.services.controller import RolloutController
+    from turnout.store.leader import leader_lock
+    from turnout.webhooks import HttpWebhookSender
+
+    store = registry.ctx.store
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        raise TypeError("the rollout controller needs a SQL store")
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    lock = leader_lock(engine, holder, registry.ctx.clock)
+    return RolloutController(registry.rollouts, lock, HttpWebhookSender(), interval_s)

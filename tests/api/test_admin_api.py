@@ -198,7 +198,7 @@ def test_audit_and_snapshot_routes(api: httpx.Client, seeded: Registry) -> None:
 
 def _every_admin_route(api_url: str) -> list[tuple[str, str]]:
     spec = httpx.get(f"{api_url}/api/openapi.json").json()
-    fill = {"{version_id}": V1, "{name}": ALIAS, "{name_or_id}": "admin"}
+    fill = {"{version_id}": V1, "{name}": ALIAS, "{name_or_id}": "admin", "{action}": "pause"}
     routes = []
     for template, operations in spec["paths"].items():
         if template.startswith("/api/v1/"):
@@ -211,7 +211,7 @@ def _every_admin_route(api_url: str) -> list[tuple[str, str]]:
 
 def test_every_admin_route_refuses_anonymous_callers(api_url: str, unchanged: None) -> None:
     routes = _every_admin_route(api_url)
-    assert len(routes) == 18
+    assert len(routes) == 22
     for method, path in routes:
         # Authentication comes before the body is even parsed: garbage still gets a 401.
         response = httpx.request(

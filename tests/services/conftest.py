@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select
+from tests.support.rollouts import rollout_setup, traffic
 
 from turnout.domain.access import LOCAL_ADMIN
 from turnout.ports import Clock
@@ -17,6 +18,8 @@ from turnout.services.registry import Registry
 from turnout.store import SqlStore
 from turnout.store.schema import audit_log
 from turnout.wiring import open_registry as wire_registry
+
+__all__ = ["rollout_setup", "traffic"]  # re-exported fixtures
 
 OpenRegistry = Callable[[], Registry]
 

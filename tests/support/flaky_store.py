@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 
 from turnout.domain.requests import RequestRecord
+from turnout.domain.rollouts import Observation, Rollout
 from turnout.errors import StoreUnavailable
 from turnout.ports import RegistryStore, UnitOfWork
 
@@ -41,6 +43,14 @@ class FlakyStore:
     def log_requests(self, records: Sequence[RequestRecord]) -> None:
         self._check()
         self.inner.log_requests(records)
+
+    def record_feedback(self, request_id: str, score: float, source: str, at: datetime) -> None:
+        self._check()
+        self.inner.record_feedback(request_id, score, source, at)
+
+    def observe(self, rollout: Rollout, now: datetime) -> Observation:
+        self._check()
+        return self.inner.observe(rollout, now)
 
     def close(self) -> None:
         self.inner.close()

@@ -90,6 +90,28 @@ class _Story:
         finally:
             client.close()
 
+    def rollout(self, candidate: str) -> str:
+        """Roll prod-chat out to ``candidate`` under live traffic, gates shown live."""
+        import yaml
+
+        from turnout.cli.demo_rollout import DEMO_POLICY, run_rollout
+
+        folder = Path(self.db_url.removeprefix("sqlite:///")).parent
+        policy = folder / "demo-policy.yaml"
+        if not policy.exists():
+            policy.write_text(yaml.safe_dump(DEMO_POLICY, sort_keys=False), encoding="utf-8")
+            self.console.print(f"[dim]{policy.name} (short steps, for a demo):[/dim]")
+            self.console.print(policy.read_text(encoding="utf-8").rstrip(), highlight=False)
+
+        def start() -> None:
+            self.run(
+                f"rollout start prod-chat --to {candidate} --policy {policy} "
+                "--reason 'demo: gradual rollout'"
+            )
+
+        snapshot = folder / "snapshot.json"
+        return run_rollout(self.console, self.db_url, snapshot, start)
+
     def ask(self, alias: str) -> None:
         """Resolve the alias in-process (as the SDK does) and ask the sim model."""
         from turnout.client import LocalClient
@@ -201,8 +223,36 @@ def _tell(story: _Story) -> None:
     story.live()
 
     story.chapter(
-        "8. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
+        "8. Gradual rollout: a healthy candidate",
+        "10% -> 50% -> 100% of users (sticky by user), advancing only when every gate "
+        "is ok against the stable arm measured over the same period.",
     )
-    story.run("version show sim/chat-2025-01-01")
+    story.run(
+        "version add sim/chat-2025-09-01 --param latency_ms=15 --param quality=0.97 "
+        "--prompt-version support-v13"
+    )
+    status = story.rollout("sim/chat-2025-09-01")
+    if status != "completed":
+        raise RuntimeError(f"demo rollout ended {status}, expected completed")
+
+    story.chapter(
+        "9. Gradual rollout: a regressing candidate",
+        "This one fails 30% of requests; the error gate's e-value crosses 1/alpha and "
+        "the controller rolls it back on its own, evidence in the alias history.",
+    )
+    story.run(
+        "version add sim/chat-2025-10-01 --param latency_ms=15 --param error_rate=0.3 "
+        "--prompt-version support-v14"
+    )
+    status = story.rollout("sim/chat-2025-10-01")
+    if status != "rolled_back":
+        raise RuntimeError(f"demo rollout ended {status}, expected rolled_back")
+    story.run("rollout list prod-chat")
+    story.run("alias history prod-chat")
+
+    story.chapter(
+        "10. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
+    )
+    story.run("version show sim/chat-2025-09-01")
     story.run("audit --limit 5")
     story.run("audit --verify")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ Host = Annotated[str, typer.Option("--host", help="Interface to bind (loopback b
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("controller")(controller)
     app.add_typer(sim_app, name="sim")
 
 
@@ -55,6 +57,44 @@ def serve(
     shown = safe_url(normalise_url(state.db))  # never print the database password
     state.output.err.print(f"turnout serving {shown} on http://{host}:{port} ({workers} worker(s))")
     run_server(state.db, host, port, workers)
+
+
+def controller(
+    ctx: typer.Context,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.1, help="Seconds between looks at the rollouts.")
+    ] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="Look once and exit.")] = False,
+) -> None:
+    """Run the rollout controller alone (``turnout serve`` also runs one).
+
+    With many processes on one PostgreSQL database exactly one acts at a time
+    (an advisory lock); the others take over when it goes away.
+    """
+    from turnout.wiring import build_controller, open_registry
+
+    state = state_of(ctx)
+    if state.db.startswith(("http://", "https://")):
+        raise InvalidInput(
+            "controller needs a database URL (--db sqlite:///... or postgresql://...)"
+        )
+    registry = open_registry(state.db)
+    try:
+        ctl = build_controller(registry, interval)
+        if once:
+            changes = ctl.run_once()
+            for change in changes:
+                state.output.line(
+                    f"rollout {change.rollout.id} on {change.rollout.alias}: {change.message}"
+                )
+            if not ctl.leading:
+                state.output.warn("another controller holds the lock; nothing done")
+            return
+        state.output.err.print(f"rollout controller: looking every {interval:g}s (Ctrl+C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            ctl.run_forever()
+    finally:
+        registry.close()
 
 
 @sim_app.command("serve")

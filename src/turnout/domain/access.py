@@ -15,6 +15,7 @@ from turnout.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 
 __all__ = [
     "LOCAL_ADMIN",
+    "ROLLOUT_CONTROLLER",
     "ApiToken",
     "Operation",
     "Principal",
@@ -86,6 +87,9 @@ class Principal:
 
 LOCAL_ADMIN = Principal("local-admin", Role.ADMIN)
 """The CLI acting directly on a local database file is its owner."""
+
+ROLLOUT_CONTROLLER = Principal("rollout-controller", Role.ADMIN)
+"""The controller acts on rollouts people started; its writes say so in the audit log."""
 
 
 def authorize(principal: Principal, operation: Operation) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "AliasAction",
     "AliasRevision",
     "AliasTarget",
+    "CanarySplit",
     "pick_rollback",
     "revision_at",
     "validate_alias_name",
@@ -47,24 +48,91 @@ def validate_alias_name(name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class CanarySplit:
+    """The canary half of a rollout: which version, and how much of the traffic.
+
+    ``weight`` is in basis points (0-10000 of the buckets). A request whose sticky
+    bucket (see :mod:`turnout.domain.bucketing`) is below it is served the canary,
+    so raising the weight only ever adds keys to the canary (a monotone ramp).
+    ``salt`` is the rollout's own, so two rollouts do not pick the same keys.
+    """
+
+    version: VersionId
+    weight: int
+    salt: str
+    rollout_id: int
+    scorers: tuple[str, ...] = ()  # online scorers the gateway runs on both arms
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weight <= 10_000:
+            raise InvalidInput(f"canary weight {self.weight} must be 0-10000 basis points")
+        if not self.salt:
+            raise InvalidInput("canary salt must not be empty")
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "version": str(self.version),
+            "weight": self.weight,
+            "salt": self.salt,
+            "rollout_id": self.rollout_id,
+        }
+        if self.scorers:
+            out["scorers"] = list(self.scorers)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> CanarySplit:
+        try:
+            weight, rollout_id = data["weight"], data["rollout_id"]
+            if not isinstance(weight, int) or not isinstance(rollout_id, int):
+                raise InvalidInput("canary 'weight' and 'rollout_id' must be integers")
+            scorers = data.get("scorers") or []
+            if not isinstance(scorers, list):
+                raise InvalidInput("canary 'scorers' must be a list of names")
+            return cls(
+                VersionId.parse(str(data["version"])),
+                weight,
+                str(data["salt"]),
+                rollout_id,
+                tuple(str(name) for name in scorers),
+            )
+        except KeyError as exc:
+            raise InvalidInput(f"canary split needs {exc.args[0]!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
 class AliasTarget:
-    """What an alias serves: one pinned version and an ordered fallback chain."""
+    """What an alias serves: one pinned version and an ordered fallback chain.
+
+    During a rollout ``canary`` sends part of the traffic to the candidate; the
+    rest (and everything once the rollout ends) goes to ``version``, the stable arm.
+    """
 
     version: VersionId
     fallbacks: tuple[VersionId, ...] = ()
+    canary: CanarySplit | None = None
 
     def __post_init__(self) -> None:
         if self.version in self.fallbacks:
             raise InvalidInput(f"version {self.version} cannot be its own fallback")
         if len(set(self.fallbacks)) != len(self.fallbacks):
             raise InvalidInput("fallback chain lists a version twice")
+        if self.canary is not None and self.canary.version == self.version:
+            raise InvalidInput(f"version {self.version} cannot be its own canary")
 
     def versions(self) -> tuple[VersionId, ...]:
-        """Every version this target may serve, primary first."""
-        return (self.version, *self.fallbacks)
+        """Every version this target may serve, primary first (then the canary)."""
+        canary = (self.canary.version,) if self.canary is not None else ()
+        return (self.version, *canary, *self.fallbacks)
 
     def to_dict(self) -> dict[str, object]:
-        return {"version": str(self.version), "fallbacks": [str(v) for v in self.fallbacks]}
+        out: dict[str, object] = {
+            "version": str(self.version),
+            "fallbacks": [str(v) for v in self.fallbacks],
+        }
+        if self.canary is not None:
+            out["canary"] = self.canary.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> AliasTarget:
@@ -73,15 +141,23 @@ class AliasTarget:
             raise InvalidInput("alias target 'fallbacks' must be a list of version ids")
         if "version" not in data:
             raise InvalidInput("alias target needs a 'version'")
+        canary = data.get("canary")
+        if canary is not None and not isinstance(canary, Mapping):
+            raise InvalidInput("alias target 'canary' must be a mapping")
         return cls(
             VersionId.parse(str(data["version"])),
             tuple(VersionId.parse(str(item)) for item in fallbacks),
+            CanarySplit.from_dict(canary) if canary is not None else None,
         )
 
     def describe(self) -> str:
-        if not self.fallbacks:
-            return str(self.version)
-        return f"{self.version} (fallbacks: {', '.join(map(str, self.fallbacks))})"
+        text = str(self.version)
+        if self.canary is not None:
+            pct = self.canary.weight / 100
+            text += f" + canary {self.canary.version} at {pct:g}%"
+        if self.fallbacks:
+            text += f" (fallbacks: {', '.join(map(str, self.fallbacks))})"
+        return text
 
 
 class AliasAction(enum.StrEnum):
@@ -92,6 +168,8 @@ class AliasAction(enum.StrEnum):
     ROLLBACK = "rollback"
     PROTECT = "protect"
     UNPROTECT = "unprotect"
+    ROLLOUT = "rollout"  # a rollout started, moved a step, completed or was aborted
+    AUTO_ROLLBACK = "auto_rollback"  # the rollout controller saw harm; reason has evidence
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from turnout.domain.aliases import Alias, AliasTarget
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig
+from turnout.domain.rollouts import RolloutPlan
 from turnout.domain.versions import ParamValue, Version
 from turnout.errors import InvalidInput
 
@@ -55,6 +56,7 @@ class DesiredAlias:
     target: AliasTarget
     protected: bool = False
     allow_floating: bool = False
+    rollout: RolloutPlan | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class ChangeKind(enum.StrEnum):
     UPDATE_VERSION = "update_version"
     CREATE_ALIAS = "create_alias"
     RETARGET_ALIAS = "retarget_alias"
+    ROLLOUT_ALIAS = "rollout_alias"  # the alias declares a rollout policy: move gradually
     PROTECT_ALIAS = "protect_alias"
     UNPROTECT_ALIAS = "unprotect_alias"
 
@@ -259,15 +262,41 @@ def _alias_changes(wanted: Sequence[DesiredAlias], stored: Sequence[Alias]) -> l
             note = ", ".join(name for name, on in flags if on)
             changes.append(Change(ChangeKind.CREATE_ALIAS, alias.name, None, after, note))
             continue
-        if old.target != alias.target:
-            before = old.target.describe()
-            changes.append(Change(ChangeKind.RETARGET_ALIAS, alias.name, before, after))
+        change = _retarget(old, alias)
+        if change is not None:
+            changes.append(change)
         if old.protected != alias.protected:
             kind = ChangeKind.PROTECT_ALIAS if alias.protected else ChangeKind.UNPROTECT_ALIAS
             changes.append(
                 Change(kind, alias.name, _protection(old.protected), _protection(alias.protected))
             )
     return changes
+
+
+def _retarget(old: Alias, alias: DesiredAlias) -> Change | None:
+    """A new target: a plain flip, or — with a rollout policy — a gradual rollout.
+
+    With a policy, a rollout already moving the alias to the declared version is
+    the declared state in progress, not a difference (re-applying the file must
+    not flip the alias to the candidate mid-rollout).
+    """
+    canary = old.target.canary
+    before = old.target.describe()
+    if alias.rollout is not None:
+        if canary is not None and canary.version == alias.target.version:
+            return None
+        if old.target.version != alias.target.version:
+            steps = " -> ".join(f"{step.percent:g}%" for step in alias.rollout.steps)
+            return Change(
+                ChangeKind.ROLLOUT_ALIAS,
+                alias.name,
+                before,
+                str(alias.target.version),
+                f"gradual rollout {steps}",
+            )
+    if old.target != alias.target:
+        return Change(ChangeKind.RETARGET_ALIAS, alias.name, before, alias.target.describe())
+    return None
 
 
 def _protection(protected: bool) -> str:

@@ -42,6 +42,7 @@ class RequestRecord:
     tokens_out: int | None
     cost_usd: float | None
     stream: bool
+    scores: tuple[tuple[str, float], ...] = ()  # online scorers' (name, score in [0, 1])
 
 
 def estimate_cost(

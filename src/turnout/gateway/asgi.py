@@ -1,7 +1,8 @@
 """The one ASGI application ``turnout serve`` runs: gateway, probes, metrics, admin API.
 
 Dispatch is by path, before any framework: the OpenAI routes go straight to the
-raw :class:`~turnout.gateway.chat.ChatGateway`, ``/metrics`` and ``/readyz`` are
+raw :class:`~turnout.gateway.chat.ChatGateway`, ``/v1/feedback`` to the raw
+:class:`~turnout.gateway.feedback.FeedbackEndpoint`, ``/metrics`` and ``/readyz`` are
 answered here, and everything else (admin API, OpenAPI, ``/healthz``) goes to
 the FastAPI app. The lifespan starts and stops what the process owns: the
 snapshot feed, the request-log writer, the provider pool and the registry.
@@ -18,6 +19,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from turnout.gateway.chat import ChatGateway
+from turnout.gateway.feedback import FeedbackEndpoint
 from turnout.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from turnout.gateway.provider_pool import ProviderPool
 from turnout.services.request_log import RequestLogWriter
@@ -51,6 +53,8 @@ class TurnoutASGI:
         providers: ProviderPool,
         metrics: GatewayMetrics,
         on_shutdown: Callable[[], None] | None = None,
+        feedback: FeedbackEndpoint | None = None,
+        on_startup: Callable[[], None] | None = None,
     ) -> None:
         self._admin = admin
         self._chat = chat
@@ -59,6 +63,9 @@ class TurnoutASGI:
         self._providers = providers
         self._metrics = metrics
         self._on_shutdown = on_shutdown
+        self._feedback = feedback
+        self._on_startup = on_startup
+        self._rollout_aliases: set[str] = set()
         metrics.on_collect(self._copy_gauges)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -67,6 +74,8 @@ class TurnoutASGI:
             path = scope["path"]
             if path in _CHAT_PATHS:
                 await self._chat(scope, receive, send)
+            elif path == "/v1/feedback" and self._feedback is not None:
+                await self._feedback(scope, receive, send)
             elif path == "/metrics":
                 await _reply(send, 200, CONTENT_TYPE_LATEST.encode(), self._metrics.render())
             elif path == "/readyz":
@@ -98,6 +107,12 @@ class TurnoutASGI:
         metrics.snapshot_marker.set(marker if isinstance(marker, int | float) else 0)
         metrics.snapshot_age.set(age if isinstance(age, int | float) else 0.0)
         metrics.degraded.set(1 if status.get("degraded") else 0)
+        weights = self._chat.canary_weights()
+        for alias in self._rollout_aliases - weights.keys():
+            metrics.canary_weight.labels(alias=alias).set(0)  # its rollout ended
+        for alias, weight in weights.items():
+            metrics.canary_weight.labels(alias=alias).set(weight / 100)
+        self._rollout_aliases |= weights.keys()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -106,6 +121,8 @@ class TurnoutASGI:
                 try:
                     await self._feed.start()
                     self._log.start()
+                    if self._on_startup is not None:
+                        self._on_startup()
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return

@@ -3,9 +3,11 @@
 No framework sits between uvicorn and this code: every microsecond here is paid
 on every request of every application. A request is parsed once (orjson),
 resolved with one dict lookup in the current routing snapshot (never the
-database), forwarded through a pooled provider adapter, answered with the
-``x-turnout-*`` headers, and recorded with an O(1) append to the request log and
-a few cached metric observations.
+database; an alias in a rollout adds one keyed hash of the sticky key to pick
+the stable or the canary arm), forwarded through a pooled provider adapter,
+answered with the ``x-turnout-*`` headers of the arm and version that served
+it, and recorded with an O(1) append to the request log and a few cached
+metric observations.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from turnout.domain.requests import RequestRecord, estimate_cost, new_request_id
+from turnout.domain.scorers import score_answer
 from turnout.errors import InvalidInput, ProviderError, TurnoutError, http_status_for
 from turnout.gateway.errors import error_body
 from turnout.gateway.metrics import GatewayMetrics
@@ -51,7 +54,7 @@ _DISCONNECTED = "client_disconnected"
 class _Outcome:
     """How a request ended, for the log and the metrics."""
 
-    __slots__ = ("error", "error_class", "status", "ttft", "usage")
+    __slots__ = ("error", "error_class", "scores", "status", "ttft", "usage")
 
     def __init__(
         self,
@@ -60,12 +63,14 @@ class _Outcome:
         usage: tuple[int, int] | None = None,
         ttft: float | None = None,
         error_class: str | None = None,
+        scores: tuple[tuple[str, float], ...] = (),
     ) -> None:
         self.status = status
         self.error = error
         self.usage = usage
         self.ttft = ttft
         self.error_class = error_class
+        self.scores = scores
 
 
 def _adapter_failure(route: Route, exc: Exception) -> ProviderError:
@@ -90,6 +95,9 @@ class ChatGateway:
         self._metrics = metrics
         self._max_body = max_body_bytes
         self._timeout = upstream_timeout_s
+
+    def canary_weights(self) -> dict[str, int]:
+        return self._router.canary_weights()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] == "/v1/models":
@@ -164,7 +172,8 @@ class ChatGateway:
         result["model"] = route.version
         headers.append(JSON_HEADER)
         await respond(send, 200, headers, orjson.dumps(result))
-        return _Outcome(200, usage=usage_of(result))
+        scores = _score(route, request, _answer_text(result)) if route.scorers else ()
+        return _Outcome(200, usage=usage_of(result), scores=scores)
 
     async def _fail(
         self, send: Send, headers: list[tuple[bytes, bytes]], error: TurnoutError
@@ -196,7 +205,7 @@ class ChatGateway:
             ttft = time.perf_counter()
             start = {"type": "http.response.start", "status": 200}
             await send({**start, "headers": [*SSE_RESPONSE_HEADERS, *headers]})
-            return await self._pump(route, first, chunks, send, ttft)
+            return await self._pump(route, request, first, chunks, send, ttft)
         except asyncio.CancelledError:
             if not guard.absorb():
                 raise
@@ -206,6 +215,7 @@ class ChatGateway:
     async def _pump(
         self,
         route: Route,
+        request: ChatRequest,
         first: dict[str, Any] | None,
         chunks: AsyncIterator[dict[str, Any]],
         send: Send,
@@ -214,10 +224,13 @@ class ChatGateway:
         usage = None
         error: TurnoutError | None = None
         chunk = first
+        parts: list[str] | None = [] if route.scorers else None  # text only when scored
         try:
             while chunk is not None:
                 chunk["model"] = route.version
                 usage = usage_of(chunk) or usage
+                if parts is not None:
+                    parts.append(_delta_text(chunk))
                 await send(sse_event(orjson.dumps(chunk)))
                 try:
                     chunk = await anext(chunks)
@@ -231,7 +244,8 @@ class ChatGateway:
             await send(sse_event(error_bytes(error)))
         await send({"type": "http.response.body", "body": SSE_DONE, "more_body": False})
         status = 200 if error is None else http_status_for(error)
-        return _Outcome(status, error, usage=usage, ttft=ttft)
+        scores = _score(route, request, "".join(parts)) if parts is not None and not error else ()
+        return _Outcome(status, error, usage=usage, ttft=ttft, scores=scores)
 
     def _record(
         self,
@@ -270,8 +284,41 @@ class ChatGateway:
                 tokens_out=tokens_out,
                 cost_usd=estimate_cost(tokens_in, tokens_out, route.price_in, route.price_out),
                 stream=stream,
+                scores=outcome.scores,
             )
         )
+
+
+def _text_of(content: object) -> str:
+    """A message's text: a string, or the text parts of a content list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _answer_text(completion: dict[str, Any]) -> str:
+    choices = completion.get("choices") or [{}]
+    message = choices[0].get("message") if isinstance(choices[0], dict) else None
+    return _text_of(message.get("content")) if isinstance(message, dict) else ""
+
+
+def _delta_text(chunk: dict[str, Any]) -> str:
+    choices = chunk.get("choices") or ()
+    if not choices or not isinstance(choices[0], dict):
+        return ""
+    delta = choices[0].get("delta")
+    return _text_of(delta.get("content")) if isinstance(delta, dict) else ""
+
+
+def _score(route: Route, request: ChatRequest, answer: str) -> tuple[tuple[str, float], ...]:
+    """The online scorers' verdicts on one answer (after it was sent: off the latency)."""
+    prompt = next(
+        (_text_of(m.get("content")) for m in reversed(request.messages) if m.get("role") == "user"),
+        "",
+    )
+    return score_answer(route.scorers, prompt, answer)
 
 
 def _sticky_key(scope: Scope, body: dict[str, Any]) -> str | None:

@@ -1,7 +1,10 @@
 """Prometheus metrics of one gateway process, on a registry of its own.
 
 Label children are cached per (alias, version, arm) so the hot path pays a dict
-lookup and an observe, not prometheus-client's label resolution. Each worker
+lookup and an observe, not prometheus-client's label resolution. Feedback is
+counted by its ``source``, a client-chosen string: past
+:data:`FEEDBACK_SOURCES_MAX` distinct values the rest count as ``other``, so a
+client cannot blow up the number of series. Each worker
 process serves its own ``/metrics``; scrape every worker (or run one worker per
 pod), as with any multi-process Python server.
 """
@@ -14,7 +17,10 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["CONTENT_TYPE_LATEST", "GatewayMetrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "FEEDBACK_SOURCES_MAX", "GatewayMetrics"]
+
+FEEDBACK_SOURCES_MAX = 32
+"""Distinct ``source`` labels of ``turnout_feedback_total`` before ``other``."""
 
 _LATENCY_BUCKETS = (
     0.001,
@@ -109,6 +115,25 @@ class GatewayMetrics:
             "1 while the registry is unreachable (serving the last snapshot).",
             registry=self.registry,
         )
+        self.feedback = Counter(
+            "turnout_feedback",
+            "Feedback scores stored, by source.",
+            ("source",),
+            registry=self.registry,
+        )
+        self.feedback_refused = Counter(
+            "turnout_feedback_refused",
+            "Feedback not stored: invalid input or the store unreachable.",
+            ("code",),
+            registry=self.registry,
+        )
+        self.canary_weight = Gauge(
+            "turnout_rollout_canary_percent",
+            "Percent of an alias's traffic buckets on its rollout's canary (0: no rollout).",
+            ("alias",),
+            registry=self.registry,
+        )
+        self._feedback_sources: set[str] = set()
         self._series: dict[tuple[str, str, str], _Series] = {}
         self._collect_hooks: list[Callable[[GatewayMetrics], None]] = []
 
@@ -118,6 +143,15 @@ class GatewayMetrics:
         if found is None:
             found = self._series[key] = _Series(self, alias, version, arm)
         return found
+
+    def count_feedback(self, source: str) -> None:
+        """One stored feedback score, labelled by a bounded set of sources."""
+        if source not in self._feedback_sources:
+            if len(self._feedback_sources) >= FEEDBACK_SOURCES_MAX:
+                source = "other"
+            else:
+                self._feedback_sources.add(source)
+        self.feedback.labels(source=source).inc()
 
     def on_collect(self, hook: Callable[[GatewayMetrics], Any]) -> None:
         """Run ``hook`` before each scrape, to copy gauges from their owners."""

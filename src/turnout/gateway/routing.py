@@ -2,15 +2,19 @@
 
 Routes are built once per routing snapshot (aliases and registered versions
 with their provider, params and list prices) and cached until the snapshot is
-swapped, so the per-request cost is one lookup. A ``model`` that is not an
-alias may be a pinned version id; a floating id is refused with the pinning
-error, as everywhere else in turnout.
+swapped, so the per-request cost is one lookup. An alias in a rollout has
+both of its routes (stable and canary) built once too; picking one costs a
+second lookup and one keyed hash of the sticky key (see
+:func:`turnout.services.snapshot.takes_canary`), and nothing at all for the
+aliases that are not in a rollout. A ``model`` that is not an alias may be a
+pinned version id; a floating id is refused with the pinning error, as
+everywhere else in turnout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from turnout.domain.catalog import Catalog
@@ -19,7 +23,7 @@ from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig
 from turnout.domain.versions import ParamValue
 from turnout.errors import InvalidInput, NotFound, StoreUnavailable
 from turnout.providers.base import ChatProvider
-from turnout.services.snapshot import RoutingSnapshot
+from turnout.services.snapshot import Resolution, RoutingSnapshot, takes_canary
 
 __all__ = ["ProviderSource", "Route", "Router", "SnapshotSource"]
 
@@ -59,10 +63,24 @@ class Route:
     alias_header: bytes
     version_header: bytes
     arm_header: bytes
+    scorers: tuple[str, ...] = ()  # online scorers (during a rollout, on both arms)
 
     @property
     def alias_label(self) -> str:
         return self.alias or "-"
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """The two routes of an alias in a rollout, and how to choose between them."""
+
+    stable: Route
+    canary: Route
+    salt: str
+    weight: int
+
+    def pick(self, key: str | None) -> Route:
+        return self.canary if takes_canary(self.salt, self.weight, key) else self.stable
 
 
 class Router:
@@ -72,14 +90,30 @@ class Router:
         self._catalog = catalog
         self._built_for: RoutingSnapshot | None = None
         self._aliases: dict[str, Route] = {}
+        self._splits: dict[str, _Split] = {}
         self._direct: dict[str, Route] = {}
 
     def aliases(self) -> list[str]:
         self._require_ready()
         return self._source.current.aliases()
 
+    def canary_weights(self) -> dict[str, int]:
+        """Basis points on the canary, per alias in a rollout (for /metrics)."""
+        if not self._source.ready:
+            return {}
+        targets = self._source.current.targets
+        return {
+            name: target.canary.weight
+            for name, target in targets.items()
+            if target.canary is not None
+        }
+
     def route(self, model: str, key: str | None = None) -> Route:
-        """The route for an alias or a pinned version id (``key`` is for rollouts)."""
+        """The route for an alias or a pinned version id.
+
+        ``key`` is the request's sticky key; it only matters for an alias in a
+        rollout, where it picks the arm (a random one when it is None).
+        """
         self._require_ready()
         snapshot = self._source.current
         if snapshot is not self._built_for:
@@ -87,6 +121,9 @@ class Router:
         found = self._aliases.get(model)
         if found is not None:
             return found
+        split = self._splits.get(model)
+        if split is not None:
+            return split.pick(key)
         found = self._direct.get(model)
         if found is not None:
             return found
@@ -110,14 +147,25 @@ class Router:
 
     def _rebuild(self, snapshot: RoutingSnapshot) -> None:
         aliases: dict[str, Route] = {}
+        splits: dict[str, _Split] = {}
         for name in snapshot.aliases():
-            resolution = snapshot.resolve(name)
-            aliases[name] = self._build(
-                snapshot, name, VersionId.parse(resolution.version), resolution.arm
-            )
+            stable, canary = snapshot.arms(name)
+            route = self._arm_route(snapshot, stable)
+            if canary is None:
+                aliases[name] = route
+            else:
+                split = snapshot.targets[name].canary
+                scorers = split.scorers if split is not None else ()
+                canary_route = replace(self._arm_route(snapshot, canary), scorers=scorers)
+                route = replace(route, scorers=scorers)
+                splits[name] = _Split(route, canary_route, canary.salt, canary.weight)
         self._aliases = aliases
+        self._splits = splits
         self._direct = {}
         self._built_for = snapshot
+
+    def _arm_route(self, snapshot: RoutingSnapshot, arm: Resolution) -> Route:
+        return self._build(snapshot, arm.alias, VersionId.parse(arm.version), arm.arm)
 
     def _build(
         self, snapshot: RoutingSnapshot, alias: str | None, vid: VersionId, arm: str

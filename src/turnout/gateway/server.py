@@ -24,8 +24,12 @@ APP_FACTORY = "turnout.gateway.server:create_app_from_env"
 
 
 def create_app(db_url: str) -> TurnoutASGI:
-    """Open (and migrate) the registry at ``db_url`` and build the app that owns it."""
-    return build_server_app(db_url)
+    """Open (and migrate) the registry at ``db_url`` and build the app that owns it.
+
+    Every worker runs a rollout controller thread; the leader lock lets exactly
+    one of them (across all replicas on the database) act at a time.
+    """
+    return build_server_app(db_url, run_controller=True)
 
 
 def create_app_from_env() -> TurnoutASGI:

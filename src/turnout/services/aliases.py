@@ -152,6 +152,27 @@ class AliasService:
         )
         return self._write(uow, principal, current, request)
 
+    def write_target_in(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        name: str,
+        target: AliasTarget,
+        action: AliasAction,
+        reason: str | None,
+    ) -> AliasChange:
+        """Serve ``target`` (a rollout's stable + canary split, or its end state).
+
+        For the rollout service: the same checks, revision, promotion stamp and
+        audit entry as any flip, compare-and-set on the revision read inside
+        ``uow`` (the caller's transaction holds the writer lock).
+        """
+        current = _existing(uow, name)
+        request = _Request(
+            name, action, target, None, reason, current.revision, current.allow_floating
+        )
+        return self._write(uow, principal, current, request)
+
     def rollback(
         self,
         principal: Principal,

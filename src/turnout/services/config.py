@@ -16,6 +16,7 @@ from turnout.domain.plan import ChangeKind, DesiredState, Plan, compute_plan
 from turnout.ports import UnitOfWork
 from turnout.services.aliases import AliasService
 from turnout.services.context import ServiceContext, record
+from turnout.services.rollouts import RolloutService
 from turnout.services.versions import VersionService
 
 __all__ = ["ConfigService"]
@@ -27,11 +28,16 @@ class _RollBack(Exception):
 
 class ConfigService:
     def __init__(
-        self, ctx: ServiceContext, versions: VersionService, aliases: AliasService
+        self,
+        ctx: ServiceContext,
+        versions: VersionService,
+        aliases: AliasService,
+        rollouts: RolloutService,
     ) -> None:
         self._ctx = ctx
         self._versions = versions
         self._aliases = aliases
+        self._rollouts = rollouts
 
     def plan(self, principal: Principal, desired: DesiredState, reason: str | None = None) -> Plan:
         """The changes ``apply`` would make, checked as ``apply`` checks them; writes nothing.
@@ -89,6 +95,13 @@ class ConfigService:
                 )
             elif change.kind in (ChangeKind.ADD_VERSION, ChangeKind.UPDATE_VERSION):
                 self._apply_version(uow, actor, desired, change.subject, change.kind)
+            elif change.kind is ChangeKind.ROLLOUT_ALIAS:
+                wanted = desired.alias(change.subject)
+                assert wanted is not None
+                assert wanted.rollout is not None
+                self._rollouts.start_in(
+                    uow, actor, change.subject, wanted.target.version, wanted.rollout, reason
+                )
             else:
                 self._apply_alias(uow, actor, desired, change.subject, reason)
         return plan

@@ -6,6 +6,7 @@ from turnout.services.aliases import AliasService
 from turnout.services.audit import AuditService
 from turnout.services.config import ConfigService
 from turnout.services.context import ServiceContext
+from turnout.services.rollouts import RolloutService
 from turnout.services.tokens import TokenService
 from turnout.services.versions import VersionService
 
@@ -21,7 +22,8 @@ class Registry:
         self.aliases = AliasService(ctx)
         self.tokens = TokenService(ctx)
         self.audit = AuditService(ctx)
-        self.config = ConfigService(ctx, self.versions, self.aliases)
+        self.rollouts = RolloutService(ctx, self.aliases, ctx.store)
+        self.config = ConfigService(ctx, self.versions, self.aliases, self.rollouts)
 
     def close(self) -> None:
         self.ctx.store.close()

@@ -1,9 +1,11 @@
 """The routing snapshot: an immutable alias -> target map, swapped whole on change.
 
 Resolution on the hot path is one dict lookup in the current snapshot and never
-touches the database. A follower watches the store's change marker and swaps in
-a freshly built snapshot when it moves; if the store is unreachable it keeps the
-last good snapshot and reports itself degraded (fail-static).
+touches the database; for an alias in a rollout it adds one keyed hash of the
+request's sticky key (see :func:`takes_canary`). A follower watches the store's
+change marker and swaps in a freshly built snapshot when it moves; if the store
+is unreachable it keeps the last good snapshot and reports itself degraded
+(fail-static).
 
 Two followers share what is here: :class:`SnapshotFollower` (a thread, for the
 SDK) and :class:`turnout.services.snapshot_feed.SnapshotFeed` (asyncio, for the
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -28,13 +31,16 @@ from types import MappingProxyType
 from typing import Any
 
 from turnout.domain.aliases import AliasTarget
+from turnout.domain.bucketing import BUCKETS, bucket
 from turnout.domain.providers import ProviderConfig, ProviderKind
 from turnout.domain.versions import ParamValue
 from turnout.errors import InvalidInput, NotFound, TurnoutError
 from turnout.ports import Clock, RegistryStore
 
 __all__ = [
+    "CANARY_ARM",
     "SNAPSHOT_FORMAT",
+    "STABLE_ARM",
     "Resolution",
     "RoutingSnapshot",
     "SnapshotFollower",
@@ -44,21 +50,69 @@ __all__ = [
     "reload_if_changed",
     "snapshot_from_json",
     "snapshot_json",
+    "takes_canary",
     "write_snapshot_file",
 ]
 
 log = logging.getLogger(__name__)
 
+STABLE_ARM = "stable"
+"""The arm that serves an alias's own version (all of its traffic outside a rollout)."""
+CANARY_ARM = "canary"
+"""The arm that serves a rollout's candidate version."""
+
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """What a request for an alias is served by, precomputed per snapshot."""
+    """What a request for an alias is served by, precomputed per snapshot.
+
+    ``version`` and ``arm`` are what *this* request gets. During a rollout both
+    arms also carry the split itself (``canary`` version, ``weight`` in basis
+    points, ``salt``, ``rollout_id``), so a caller can tag what it logs with the
+    rollout whichever arm it landed on. Outside a rollout ``canary`` is None.
+    """
 
     alias: str
     version: str
     arm: str
     revision: int
     fallbacks: tuple[str, ...] = ()
+    canary: str | None = None
+    weight: int = 0
+    salt: str = ""
+    rollout_id: int | None = None
+
+
+def takes_canary(salt: str, weight: int, key: str | None) -> bool:
+    """Whether one request goes to the canary arm of a split at ``weight`` basis points.
+
+    With a sticky ``key`` the answer is ``bucket(salt, key) < weight``: the same
+    key always lands on the same arm, and stays in the canary as the weight
+    grows. Without a key there is nothing to stick to, so every call draws a
+    fresh bucket with :func:`random.randrange`: the canary still gets its share
+    of the traffic, but one caller may see both arms. Weights 0 and 10000 need
+    no hash at all.
+    """
+    if weight <= 0:
+        return False
+    if weight >= BUCKETS:
+        return True
+    drawn = random.randrange(BUCKETS) if key is None else bucket(salt, key)
+    return drawn < weight
+
+
+def _arms(name: str, target: AliasTarget, revision: int) -> tuple[Resolution, Resolution | None]:
+    """The stable arm of ``target`` and, during a rollout, its canary arm."""
+    fallbacks = tuple(str(v) for v in target.fallbacks)
+    split = target.canary
+    stable_version = str(target.version)
+    if split is None:
+        return Resolution(name, stable_version, STABLE_ARM, revision, fallbacks), None
+    shared = (fallbacks, str(split.version), split.weight, split.salt, split.rollout_id)
+    return (
+        Resolution(name, stable_version, STABLE_ARM, revision, *shared),
+        Resolution(name, str(split.version), CANARY_ARM, revision, *shared),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +146,7 @@ class RoutingSnapshot:
     providers: Mapping[str, ProviderConfig] = field(
         default_factory=lambda: _NO_PROVIDERS, repr=False
     )
+    _canaries: Mapping[str, Resolution] = field(repr=False, default_factory=dict)
 
     @classmethod
     def build(
@@ -102,30 +157,46 @@ class RoutingSnapshot:
         versions: Mapping[str, SnapshotVersion] | None = None,
         providers: Mapping[str, ProviderConfig] | None = None,
     ) -> RoutingSnapshot:
-        resolutions = {
-            name: Resolution(
-                name,
-                str(target.version),
-                "stable",
-                revision,
-                tuple(str(v) for v in target.fallbacks),
-            )
-            for name, (target, revision) in aliases.items()
-        }
+        stable: dict[str, Resolution] = {}
+        canaries: dict[str, Resolution] = {}
+        for name, (target, revision) in aliases.items():
+            stable[name], canary = _arms(name, target, revision)
+            if canary is not None:
+                canaries[name] = canary
         targets = {name: target for name, (target, _) in aliases.items()}
         return cls(
             marker,
             loaded_at,
             MappingProxyType(targets),
-            MappingProxyType(resolutions),
+            MappingProxyType(stable),
             MappingProxyType(dict(versions or {})),
             MappingProxyType(dict(providers or {})),
+            MappingProxyType(canaries),
         )
 
     def resolve(self, alias: str, key: str | None = None) -> Resolution:
-        """The version serving ``alias``; ``key`` is the sticky key rollouts will use."""
+        """The version serving this request for ``alias``, and on which arm.
+
+        Outside a rollout this is one dict lookup returning a precomputed value.
+        During one, ``key`` (the sticky key: a user or session id) picks the arm
+        as :func:`takes_canary` says; with no key each call draws at random.
+        """
         try:
-            return self._resolutions[alias]
+            found = self._resolutions[alias]
+        except KeyError:
+            raise NotFound(f"alias '{alias}' does not exist") from None
+        if found.canary is None or not takes_canary(found.salt, found.weight, key):
+            return found
+        return self._canaries[alias]
+
+    def arms(self, alias: str) -> tuple[Resolution, Resolution | None]:
+        """Both arms of ``alias`` (the canary one only during a rollout); no draw.
+
+        For whoever precomputes per arm (the gateway's router) or needs a
+        deterministic answer (the snapshot file, the admin API).
+        """
+        try:
+            return self._resolutions[alias], self._canaries.get(alias)
         except KeyError:
             raise NotFound(f"alias '{alias}' does not exist") from None
 
@@ -174,7 +245,7 @@ def snapshot_json(snapshot: RoutingSnapshot) -> dict[str, Any]:
         "aliases": {
             name: {
                 "target": snapshot.targets[name].to_dict(),
-                "revision": snapshot.resolve(name).revision,
+                "revision": snapshot.arms(name)[0].revision,
             }
             for name in snapshot.aliases()
         },

@@ -21,6 +21,7 @@ from turnout.domain.providers import ProviderConfig
 from turnout.domain.versions import Version
 from turnout.errors import Conflict, NotFound
 from turnout.store import rows
+from turnout.store.rollout_repository import SqlRollouts
 from turnout.store.schema import (
     alias_revisions,
     aliases,
@@ -290,3 +291,4 @@ class SqlUnitOfWork:
         self.providers = SqlProviders(conn)
         self.tokens = SqlTokens(conn)
         self.audit = SqlAudit(conn)
+        self.rollouts = SqlRollouts(conn)

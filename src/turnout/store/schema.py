@@ -35,9 +35,12 @@ __all__ = [
     "api_tokens",
     "audit_head",
     "audit_log",
+    "controller_lease",
+    "feedback",
     "metadata",
     "providers",
     "request_log",
+    "rollouts",
     "versions",
 ]
 
@@ -196,3 +199,51 @@ request_log = Table(
     Index("ix_request_log_request_id", "request_id"),
 )
 """Every gateway request, written in batches off the hot path."""
+
+rollouts = Table(
+    "rollouts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alias", String(63), nullable=False),
+    Column("stable", String(240), nullable=False),
+    Column("candidate", String(240), nullable=False),
+    Column("salt", String(32), nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("steps_log", JSON, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("step_started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("actor", String(120), nullable=False),
+    Column("reason", Text),
+    Column("evidence", JSON),
+    Column("seq", Integer, nullable=False),
+    Index("ix_rollouts_alias", "alias", "id"),
+)
+"""Rollouts, active and finished. ``seq`` counts changes: every controller or
+operator write is compare-and-set on it, so a decision is applied exactly once."""
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("request_id", String(40), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_feedback_request_id", "request_id"),
+)
+"""Quality scores in [0, 1] for served requests (``POST /v1/feedback``, scorers)."""
+
+controller_lease = Table(
+    "controller_lease",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+"""Leader election where advisory locks do not exist (SQLite): a lease row."""

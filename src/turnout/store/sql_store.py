@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from turnout.domain.requests import RequestRecord
+from turnout.domain.rollouts import Observation, Rollout
 from turnout.store.engine import (
     WRITE_OPTION,
     build_engine,
@@ -17,8 +19,9 @@ from turnout.store.engine import (
 )
 from turnout.store.migrate import ensure_schema
 from turnout.store.repositories import SqlUnitOfWork
+from turnout.store.rollout_observer import observe_rollout
 from turnout.store.rows import REQUEST_COLUMNS, request_params
-from turnout.store.schema import audit_head
+from turnout.store.schema import audit_head, feedback
 
 __all__ = ["SqlStore", "chunk_sizes", "open_store"]
 
@@ -72,6 +75,32 @@ class SqlStore:
                     start += size
                     flat = tuple(value for row in chunk for value in row)
                     conn.exec_driver_sql(self._request_insert_many(size), flat)
+                scored = [
+                    {
+                        "request_id": r.request_id,
+                        "score": score,
+                        "source": f"scorer:{name}",
+                        "at": r.at,
+                    }
+                    for r in records
+                    for name, score in r.scores
+                ]
+                if scored:  # online scorers' results, in the same transaction as their requests
+                    conn.execute(insert(feedback), scored)
+
+    def record_feedback(self, request_id: str, score: float, source: str, at: datetime) -> None:
+        """One feedback row, in a short transaction of its own outside the registry's
+        writer lock, like the request log: scores must not queue behind a flip."""
+        row = {"request_id": request_id, "score": score, "source": source, "at": at}
+        with translate_errors(f"feedback {self.url}"), self.engine.connect() as raw:
+            conn = raw.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                conn.execute(insert(feedback), row)
+
+    def observe(self, rollout: Rollout, now: datetime) -> Observation:
+        """A rollout's evidence from the request log and feedback (read-only)."""
+        with translate_errors(f"request log {self.url}"), self.engine.connect() as conn:
+            return observe_rollout(conn, rollout, now)
 
     def change_marker(self) -> int:
         with translate_errors(f"registry {self.url}"), self.engine.connect() as conn, conn.begin():
