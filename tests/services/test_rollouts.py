@@ -21,6 +21,7 @@ from turnout.domain.rollouts import RolloutPlan, RolloutStatus, TransitionKind
 from turnout.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from turnout.services.context import ServiceContext
 from turnout.services.registry import Registry
+from turnout.services.rollouts import RolloutService
 from turnout.store import SqlStore
 
 
@@ -229,3 +230,27 @@ def test_config_with_a_rollout_policy_starts_a_rollout_instead_of_flipping(
     assert alias.target.canary is not None
     # re-applying the same file mid-rollout is a no-op, not a flip to the candidate
     assert rollout_setup.config.plan(LOCAL_ADMIN, wanted).changes == ()
+
+
+def test_a_restart_mid_step_carries_on_where_it_stood(
+    rollout_setup: Registry, traffic: Traffic, clock: FakeClock, store: SqlStore
+) -> None:
+    rollout_setup.rollouts.start(LOCAL_ADMIN, ALIAS, CANARY, plan=FAST_PLAN)
+    kinds: list[TransitionKind] = []
+    while not kinds:
+        traffic.serve(300, 0.02, 0.02)
+        clock.advance(5)
+        kinds += [t.kind for t in rollout_setup.rollouts.tick()]
+    assert kinds == [TransitionKind.ADVANCE]
+    # every process restarts: a new registry, nothing carried over in memory
+    restarted = Registry(ServiceContext(store, rollout_setup.ctx.catalog, clock))
+    restarted.rollouts = RolloutService(restarted.ctx, restarted.aliases, store, lambda: "x")
+    assert restarted.rollouts.latest(ALIAS).weight == 1000
+    traffic.registry = restarted
+    for _ in range(200):
+        traffic.serve(300, 0.02, 0.02)
+        clock.advance(5)
+        kinds += [t.kind for t in restarted.rollouts.tick()]
+        if not restarted.rollouts.latest(ALIAS).status.active:
+            break
+    assert kinds == [TransitionKind.ADVANCE, TransitionKind.ADVANCE, TransitionKind.COMPLETE]

@@ -129,7 +129,8 @@ class TurnoutASGI:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 try:  # a store that is down or locked must not hold shutdown hostage
-                    await asyncio.wait_for(self._log.stop(), _SHUTDOWN_FLUSH_S)
+                    async with asyncio.timeout(_SHUTDOWN_FLUSH_S):
+                        await self._log.stop()
                 except TimeoutError:
                     log.warning(
                         "request log: %d records not written at shutdown", self._log.pending

@@ -10,7 +10,6 @@ bounded and the loss is visible in ``/metrics`` instead of silent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -65,10 +64,10 @@ class RequestLogWriter:
     async def stop(self) -> None:
         """Stop the loop, then write what is queued (best effort, bounded by the sink)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            while not task.done():  # cancel again if a cancel was ever lost
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
         while self._queue and await self.flush():
             pass
 
