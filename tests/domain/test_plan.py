@@ -312,6 +312,7 @@ def test_change_kind_nouns() -> None:
         "update_version",
         "create_alias",
         "retarget_alias",
+        "rollout_alias",
         "protect_alias",
         "unprotect_alias",
     ]
