@@ -82,7 +82,10 @@ def controller(
     try:
         ctl = build_controller(registry, interval)
         if once:
-            changes = ctl.run_once()
+            try:
+                changes = ctl.run_once()
+            finally:
+                ctl.stop()  # release the lock (and its connection) at once
             for change in changes:
                 state.output.line(
                     f"rollout {change.rollout.id} on {change.rollout.alias}: {change.message}"
