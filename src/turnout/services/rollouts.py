@@ -245,17 +245,18 @@ class RolloutService:
         The flip wins — it is the newer, explicit decision — and the rollout is
         recorded as aborted without touching the alias again.
         """
+        if rollout.weight == 0:
+            return None
+        with self._ctx.store.unit_of_work() as read:  # no writer lock for the usual case
+            alias = read.aliases.get(rollout.alias)
+        canary = alias.target.canary if alias is not None else None
+        if canary is not None and canary.rollout_id == rollout.id:
+            return None
+        revision = alias.revision if alias is not None else "?"
+        reason = f"alias '{rollout.alias}' was changed outside the rollout (revision {revision})"
+        transition = rollout.abort(now, reason)
         with self._ctx.store.unit_of_work(write=True) as uow:
-            alias = uow.aliases.get(rollout.alias)
-            canary = alias.target.canary if alias is not None else None
-            if rollout.weight == 0 or (canary is not None and canary.rollout_id == rollout.id):
-                return None
-            revision = alias.revision if alias is not None else "?"
-            reason = (
-                f"alias '{rollout.alias}' was changed outside the rollout (revision {revision})"
-            )
-            transition = rollout.abort(now, reason)
-            uow.rollouts.update(transition.rollout, rollout.seq)
+            uow.rollouts.update(transition.rollout, rollout.seq)  # CAS: once, if still so
             self._audit(uow, now, ROLLOUT_CONTROLLER, "rollout.abort", transition.rollout, reason)
             return transition
 
