@@ -18,6 +18,7 @@ from typing import Protocol
 from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, JsonValue
+from turnout.domain.completions import Completion, Message
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig
 from turnout.domain.requests import RequestRecord
@@ -30,6 +31,7 @@ __all__ = [
     "ChangeListener",
     "Clock",
     "LeaderLock",
+    "ModelCaller",
     "ParamCheck",
     "ProviderRepository",
     "RegistryStore",
@@ -230,3 +232,25 @@ class ChangeListener(Protocol):
 
     async def aclose(self) -> None:
         """Unsubscribe and close; safe to call twice and after a failure."""
+
+
+class ModelCaller(Protocol):
+    """Calls one pinned version directly (no alias, no request log): evals, judges, replay.
+
+    ``version`` must be a registered version; its provider, default params and
+    list prices come from the registry. A provider failure is returned as a
+    :class:`~turnout.domain.completions.Completion` with ``error`` set, never
+    raised, so one bad case never stops a run; an unknown version raises
+    :class:`~turnout.errors.NotFound`.
+    """
+
+    async def call(
+        self,
+        version: str,
+        messages: Sequence[Message],
+        params: Mapping[str, object] | None = None,
+        *,
+        timeout_s: float = 60.0,
+    ) -> Completion: ...
+
+    async def aclose(self) -> None: ...
