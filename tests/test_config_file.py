@@ -433,3 +433,48 @@ def test_a_bad_rollout_policy_reports_its_line() -> None:
     )
     with pytest.raises(ConfigError, match=r"turnout.yaml:4: .*must increase"):
         parse_config(text, "turnout.yaml")
+
+
+def test_an_alias_may_declare_shadows_and_a_promotion_policy() -> None:
+    text = textwrap.dedent(
+        """\
+        aliases:
+          prod-chat:
+            version: sim/b-2026-02-01
+            shadow:
+              - {candidate: sim/c-2026-03-01, sample: 0.25, max_rps: 5}
+            promotion:
+              suites: [qa]
+              max_regression: 0.02
+          other:
+            version: sim/b-2026-02-01
+            promotion: null
+        """
+    )
+    prod, other = parse_config(text, "turnout.yaml").aliases
+    assert prod.shadows is not None
+    assert [(str(s.candidate), s.sample, s.max_rps) for s in prod.shadows] == [
+        ("sim/c-2026-03-01", 0.25, 5.0)
+    ]
+    assert prod.promotion is not None
+    assert prod.promotion.suites == ("qa",)
+    assert prod.manages_promotion
+    assert other.shadows is None  # not declared: left alone
+    assert other.manages_promotion
+    assert other.promotion is None  # declared null: cleared
+
+
+@pytest.mark.parametrize(
+    ("block", "line", "message"),
+    [
+        ("    shadow:\n      - {candidate: sim/c-2026-03-01, sample: 2}\n", 5, "sample"),
+        ("    shadow:\n      - {candidate: sim/b-2026-02-01}\n", 4, "shadow itself"),
+        ("    promotion: {suites: [qa], colour: red}\n", 4, "unknown key"),
+    ],
+)
+def test_bad_shadow_or_promotion_blocks_report_their_line(
+    block: str, line: int, message: str
+) -> None:
+    text = "aliases:\n  prod-chat:\n    version: sim/b-2026-02-01\n" + block
+    with pytest.raises(ConfigError, match=rf"turnout.yaml:{line}: .*{message}"):
+        parse_config(text, "turnout.yaml")

@@ -15,6 +15,7 @@ from typing import Protocol
 from turnout.domain.access import LOCAL_ADMIN, ApiToken, Principal, Role
 from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.rollouts import Rollout, RolloutPlan
 from turnout.domain.versions import ParamValue, Version
 from turnout.errors import InvalidInput
@@ -93,6 +94,26 @@ class TurnoutClient(Protocol):
         """``pause``, ``resume``, ``approve`` or ``abort`` the alias's rollout."""
 
     def list_rollouts(self, alias: str | None = None) -> list[Rollout]: ...
+
+    def start_shadow(
+        self,
+        alias: str,
+        candidate: str,
+        sample: float = 0.1,
+        max_rps: float | None = None,
+        max_cost_per_day: float | None = None,
+        reason: str | None = None,
+    ) -> AliasChange: ...
+
+    def stop_shadow(
+        self, alias: str, candidate: str | None = None, reason: str | None = None
+    ) -> AliasChange: ...
+
+    def shadow_status(self, alias: str, window_hours: float = 24.0) -> dict[str, object]: ...
+
+    def set_promotion(
+        self, name: str, policy: PromotionPolicy | None, reason: str | None = None
+    ) -> AliasChange: ...
 
     def create_token(
         self, name: str, role: Role, expires_in: timedelta | None = None
@@ -244,6 +265,40 @@ class LocalClient:
 
     def list_rollouts(self, alias: str | None = None) -> list[Rollout]:
         return self.registry.rollouts.history(alias)
+
+    def start_shadow(
+        self,
+        alias: str,
+        candidate: str,
+        sample: float = 0.1,
+        max_rps: float | None = None,
+        max_cost_per_day: float | None = None,
+        reason: str | None = None,
+    ) -> AliasChange:
+        change = self.registry.shadow.start(
+            self.principal, alias, candidate, sample, max_rps, max_cost_per_day, reason
+        )
+        self._saw_write()
+        return change
+
+    def stop_shadow(
+        self, alias: str, candidate: str | None = None, reason: str | None = None
+    ) -> AliasChange:
+        change = self.registry.shadow.stop(self.principal, alias, candidate, reason)
+        self._saw_write()
+        return change
+
+    def shadow_status(self, alias: str, window_hours: float = 24.0) -> dict[str, object]:
+        if not window_hours > 0:
+            raise InvalidInput(f"the window must be positive, got {window_hours} hours")
+        return self.registry.shadow.status(alias, timedelta(hours=window_hours)).to_dict()
+
+    def set_promotion(
+        self, name: str, policy: PromotionPolicy | None, reason: str | None = None
+    ) -> AliasChange:
+        change = self.registry.aliases.set_promotion(self.principal, name, policy, reason)
+        self._saw_write()
+        return change
 
     def create_token(
         self, name: str, role: Role, expires_in: timedelta | None = None

@@ -15,27 +15,24 @@ import importlib.resources
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import ErrorDetails
 
 from turnout.domain.aliases import AliasTarget, validate_alias_name
 from turnout.domain.ids import VersionId
 from turnout.domain.plan import DesiredAlias, DesiredState, DesiredVersion
+from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.providers import ProviderConfig, ProviderKind
 from turnout.domain.rollouts import RolloutPlan
+from turnout.domain.shadow import ShadowPolicy
 from turnout.domain.versions import ParamValue, validate_label
 from turnout.errors import ConfigError, InvalidInput
+from turnout.yaml_lines import Loc, Source, load_with_lines
 
 __all__ = ["example_config", "load_config", "parse_config"]
-
-_Loc = tuple[str | int, ...]
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _param_value(value: object) -> ParamValue:
@@ -76,6 +73,8 @@ class _AliasModel(_Section):
     protected: bool = False
     allow_floating: bool = False
     rollout: dict[str, Any] | None = None
+    shadow: list[dict[str, Any]] | None = None
+    promotion: dict[str, Any] | None = None
 
 
 class _FileModel(_Section):
@@ -115,14 +114,8 @@ def load_config(path: str | os.PathLike[str]) -> DesiredState:
 
 def parse_config(text: str, path: str) -> DesiredState:
     """Validate config ``text``; ``path`` names its origin in error messages."""
-    loader = _LineLoader(text, path)
-    try:
-        document = loader.load_document()
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, path, text) from exc
-    finally:
-        loader.dispose()
-    source = _Source(path, loader.lines)
+    document, lines = load_with_lines(text, path)
+    source = Source(path, lines)
     if document is None:
         raise ConfigError("the file is empty; declare versions and aliases", path, 1)
     if not isinstance(document, dict):
@@ -130,7 +123,7 @@ def parse_config(text: str, path: str) -> DesiredState:
     try:
         model = _FileModel.model_validate(document)
     except ValidationError as exc:
-        raise source.validation_error(exc) from None
+        raise _validation_error(source, exc) from None
     # Duplicates (what validate_desired refuses) are caught on the way, with their lines:
     # duplicate keys by the loader, duplicate version ids by _versions.
     return DesiredState(
@@ -140,107 +133,15 @@ def parse_config(text: str, path: str) -> DesiredState:
     )
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that records where each mapping key and sequence item starts.
-
-    ``lines`` maps a path (``("aliases", "prod-chat", "version")``,
-    ``("versions", 0)``) to a 1-based line: the same shape as pydantic's ``loc``.
-    """
-
-    def __init__(self, text: str, path: str) -> None:
-        super().__init__(text)
-        self.path = path
-        self.lines: dict[_Loc, int] = {}
-
-    def load_document(self) -> object:
-        """Compose, record lines, then construct; ``None`` for an empty document."""
-        node = self.get_single_node()
-        if node is None:
-            return None
-        self.lines[()] = node.start_mark.line + 1
-        self._record(node, (), set())
-        return self.construct_document(node)
-
-    def _record(self, node: yaml.Node, where: _Loc, active: set[int]) -> None:
-        if id(node) in active:  # a recursive anchor: already being walked
-            return
-        active.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            first: dict[object, int] = {}
-            pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
-            for key_node, value_node in pairs:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
-                    continue
-                key: object = self.construct_object(key_node)
-                line = key_node.start_mark.line + 1
-                if key in first:
-                    message = f"duplicate key {key!r} (first on line {first[key]})"
-                    raise ConfigError(
-                        f"{_render(where) or 'top level'}: {message}", self.path, line
-                    )
-                first[key] = line
-                if isinstance(key, str | int):
-                    self.lines[(*where, key)] = line
-                    self._record(value_node, (*where, key), active)
-        elif isinstance(node, yaml.SequenceNode):
-            items: list[yaml.Node] = node.value
-            for index, item in enumerate(items):
-                self.lines[(*where, index)] = item.start_mark.line + 1
-                self._record(item, (*where, index), active)
-        active.discard(id(node))
-
-
-def _yaml_error(exc: yaml.YAMLError, path: str, text: str) -> ConfigError:
-    if not isinstance(exc, yaml.MarkedYAMLError):
-        return ConfigError(f"invalid YAML: {exc}", path, None)
-    message = "invalid YAML: " + "; ".join(p for p in (exc.context, exc.problem) if p)
-    mark = exc.problem_mark or exc.context_mark
-    if mark is None:
-        return ConfigError(message, path, None)
-    last_line = max(1, len(text.splitlines()))  # an error at end of stream: the last line
-    if mark.line + 1 > last_line:
-        return ConfigError(message, path, last_line)
-    return ConfigError(f"{message} (column {mark.column + 1})", path, mark.line + 1)
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """A parsed file's name and line table: turns a path into a located error."""
-
-    path: str
-    lines: Mapping[_Loc, int]
-
-    def line(self, loc: Sequence[str | int]) -> int | None:
-        """The line of ``loc``, or of its nearest recorded ancestor (a missing key)."""
-        for end in range(len(loc), -1, -1):
-            found = self.lines.get(tuple(loc[:end]))
-            if found is not None:
-                return found
-        return None
-
-    def error(self, loc: Sequence[str | int], message: str) -> ConfigError:
-        where = _render(loc)
-        return ConfigError(f"{where}: {message}" if where else message, self.path, self.line(loc))
-
-    @contextmanager
-    def at(self, loc: _Loc) -> Iterator[None]:
-        """Re-raise a domain :class:`InvalidInput` as a ConfigError at ``loc``."""
-        try:
-            yield
-        except ConfigError:
-            raise
-        except InvalidInput as exc:
-            raise self.error(loc, exc.message) from exc
-
-    def validation_error(self, exc: ValidationError) -> ConfigError:
-        """The first problem in file order, with a count of the others."""
-        errors = sorted(exc.errors(), key=lambda err: self.line(err["loc"]) or 0)
-        first = errors[0]
-        message = _pydantic_message(first)
-        if len(errors) > 1:
-            others = len(errors) - 1
-            message += f" (and {others} more problem{'s' if others > 1 else ''})"
-        return self.error(first["loc"], message)
+def _validation_error(source: Source, exc: ValidationError) -> ConfigError:
+    """The first problem in file order, with a count of the others."""
+    errors = sorted(exc.errors(), key=lambda err: source.line(err["loc"]) or 0)
+    first = errors[0]
+    message = _pydantic_message(first)
+    if len(errors) > 1:
+        others = len(errors) - 1
+        message += f" (and {others} more problem{'s' if others > 1 else ''})"
+    return source.error(first["loc"], message)
 
 
 def _pydantic_message(error: ErrorDetails) -> str:
@@ -261,22 +162,9 @@ def _pydantic_message(error: ErrorDetails) -> str:
     return message
 
 
-def _render(loc: Sequence[str | int]) -> str:
-    """``("versions", 0, "id")`` -> ``versions[0].id``: how a reader navigates the file."""
-    text = ""
-    for part in loc:
-        if part == "[key]":
-            continue
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text
-
-
-def _providers(models: Mapping[str, _ProviderModel], source: _Source) -> Iterator[ProviderConfig]:
+def _providers(models: Mapping[str, _ProviderModel], source: Source) -> Iterator[ProviderConfig]:
     for name, model in models.items():
-        loc: _Loc = ("providers", name)
+        loc: Loc = ("providers", name)
         try:
             VersionId.parse(f"{name}/model")  # a provider name must work as an id prefix
         except InvalidInput:
@@ -289,10 +177,10 @@ def _providers(models: Mapping[str, _ProviderModel], source: _Source) -> Iterato
         yield config
 
 
-def _versions(models: Sequence[_VersionModel], source: _Source) -> Iterator[DesiredVersion]:
+def _versions(models: Sequence[_VersionModel], source: Source) -> Iterator[DesiredVersion]:
     first: dict[VersionId, int] = {}
     for index, model in enumerate(models):
-        loc: _Loc = ("versions", index)
+        loc: Loc = ("versions", index)
         with source.at((*loc, "id")):
             version_id = VersionId.parse(model.id)
         if version_id in first:
@@ -312,9 +200,9 @@ def _versions(models: Sequence[_VersionModel], source: _Source) -> Iterator[Desi
         )
 
 
-def _aliases(models: Mapping[str, _AliasModel], source: _Source) -> Iterator[DesiredAlias]:
+def _aliases(models: Mapping[str, _AliasModel], source: Source) -> Iterator[DesiredAlias]:
     for name, model in models.items():
-        loc: _Loc = ("aliases", name)
+        loc: Loc = ("aliases", name)
         with source.at(loc):
             validate_alias_name(name)
         with source.at((*loc, "version")):
@@ -329,4 +217,25 @@ def _aliases(models: Mapping[str, _AliasModel], source: _Source) -> Iterator[Des
         if model.rollout is not None:
             with source.at((*loc, "rollout")):
                 plan = RolloutPlan.from_dict(model.rollout)
-        yield DesiredAlias(name, target, model.protected, model.allow_floating, plan)
+        shadows = None
+        if model.shadow is not None:
+            found = []
+            for index, item in enumerate(model.shadow):
+                with source.at((*loc, "shadow", index)):
+                    found.append(ShadowPolicy.from_dict(item))
+            with source.at((*loc, "shadow")):
+                shadows = AliasTarget(version, shadows=tuple(found)).shadows
+        promotion = None
+        if model.promotion is not None:
+            with source.at((*loc, "promotion")):
+                promotion = PromotionPolicy.from_dict(model.promotion)
+        yield DesiredAlias(
+            name,
+            target,
+            model.protected,
+            model.allow_floating,
+            plan,
+            shadows,
+            promotion,
+            manages_promotion="promotion" in model.model_fields_set,
+        )

@@ -19,6 +19,7 @@ raised, with ``raise ... from exc``, so callers only ever catch this tree.
     │   └── ConfigError           turnout.yaml schema error, with a line number (400)
     ├── NotFound                unknown version, alias, token, revision         (404)
     ├── Conflict                compare-and-set lost, duplicate name            (409)
+    │   └── PromotionRefused      the alias's promotion policy lacks evidence   (409)
     ├── AuthenticationFailed    missing, unknown, expired or revoked token      (401)
     ├── PermissionDenied        role too low, reason missing on protected alias (403)
     ├── StoreUnavailable        database locked, down, or not migrated          (503)
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "PromotionRefused",
     "ProviderError",
     "ProviderTimeout",
     "StoreUnavailable",
@@ -100,6 +102,12 @@ class Conflict(TurnoutError):
     """A concurrent writer won, or the name is taken; re-read and try again."""
 
     code = "conflict"
+
+
+class PromotionRefused(Conflict):
+    """The alias's promotion policy is not met: the message lists what evidence is missing."""
+
+    code = "promotion_refused"
 
 
 class AuthenticationFailed(TurnoutError):

@@ -28,6 +28,7 @@ from turnout import __version__
 from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasRevision, AliasTarget
 from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.rollouts import Rollout
 from turnout.domain.versions import ParamValue, Version
 from turnout.errors import (
@@ -257,6 +258,12 @@ class HttpClient:
         body = {"protected": protected, "reason": reason}
         return _change(self._call("POST", f"/aliases/{_segment(name)}/protect", body))
 
+    def set_promotion(
+        self, name: str, policy: PromotionPolicy | None, reason: str | None = None
+    ) -> AliasChange:
+        body = {"policy": policy.to_dict() if policy else None, "reason": reason}
+        return _change(self._call("PUT", f"/aliases/{_segment(name)}/promotion", body))
+
     def list_aliases(self) -> list[Alias]:
         return [alias_from_json(item) for item in self._call("GET", "/aliases")["data"]]
 
@@ -298,6 +305,36 @@ class HttpClient:
         """``pause``, ``resume``, ``approve`` or ``abort`` the alias's rollout."""
         path = f"/aliases/{_segment(alias)}/rollout/{_segment(action)}"
         return rollout_from_json(self._call("POST", path, {"reason": reason}))
+
+    # -- shadow ---------------------------------------------------------------
+
+    def start_shadow(
+        self,
+        alias: str,
+        candidate: str,
+        sample: float = 0.1,
+        max_rps: float | None = None,
+        max_cost_per_day: float | None = None,
+        reason: str | None = None,
+    ) -> AliasChange:
+        body = {
+            "candidate": candidate,
+            "sample": sample,
+            "max_rps": max_rps,
+            "max_cost_per_day": max_cost_per_day,
+            "reason": reason,
+        }
+        return _change(self._call("POST", f"/aliases/{_segment(alias)}/shadows", body))
+
+    def stop_shadow(
+        self, alias: str, candidate: str | None = None, reason: str | None = None
+    ) -> AliasChange:
+        body = {"candidate": candidate, "reason": reason}
+        return _change(self._call("POST", f"/aliases/{_segment(alias)}/shadows/stop", body))
+
+    def shadow_status(self, alias: str, window_hours: float = 24.0) -> dict[str, object]:
+        params = {"window_hours": str(window_hours)}
+        return dict(self._call("GET", f"/aliases/{_segment(alias)}/shadows", params=params))
 
     def list_rollouts(self, alias: str | None = None) -> list[Rollout]:
         params = {"alias": alias} if alias is not None else None

@@ -19,10 +19,12 @@ from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.completions import Completion, Message
+from turnout.domain.eval_runs import EvalRun
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig
 from turnout.domain.requests import RequestRecord
 from turnout.domain.rollouts import Observation, Rollout
+from turnout.domain.shadow import ShadowCount, ShadowPair
 from turnout.domain.versions import ParamValue, Version
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "AuditRepository",
     "ChangeListener",
     "Clock",
+    "EvalRepository",
     "LeaderLock",
     "ModelCaller",
     "ParamCheck",
@@ -167,6 +170,21 @@ class RolloutRepository(Protocol):
         """Compare-and-set on ``seq``; raise Conflict if it moved."""
 
 
+class EvalRepository(Protocol):
+    """Eval runs and their per-case results."""
+
+    def add(self, run: EvalRun) -> int:
+        """Insert a run with all its results (in the caller's transaction); return its id."""
+
+    def get(self, run_id: int) -> EvalRun | None:
+        """The run with every per-case result, in suite order."""
+
+    def recent(
+        self, suite: str | None = None, version: str | None = None, limit: int = 50
+    ) -> list[EvalRun]:
+        """Runs newest first, without their per-case results."""
+
+
 class UnitOfWork(Protocol):
     @property
     def versions(self) -> VersionRepository: ...
@@ -185,6 +203,9 @@ class UnitOfWork(Protocol):
 
     @property
     def rollouts(self) -> RolloutRepository: ...
+
+    @property
+    def evals(self) -> EvalRepository: ...
 
 
 class RegistryStore(Protocol):
@@ -210,6 +231,23 @@ class RegistryStore(Protocol):
 
     def observe(self, rollout: Rollout, now: datetime) -> Observation:
         """A rollout's traffic so far, read from the request log and feedback."""
+
+    def log_shadow_pairs(self, pairs: Sequence[ShadowPair]) -> None:
+        """Append shadow pairs (outside the registry's writer lock, like the request log)."""
+
+    def shadow_pairs(
+        self,
+        alias: str,
+        candidate: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+        source: str | None = None,
+    ) -> list[ShadowPair]:
+        """The newest ``limit`` pairs of ``alias`` in ``[since, until)``, oldest first."""
+
+    def shadow_counts(self, alias: str, since: datetime | None = None) -> list[ShadowCount]:
+        """Per shadow candidate of ``alias``: pairs and failures since ``since``."""
 
     def close(self) -> None: ...
 

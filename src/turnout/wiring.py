@@ -22,13 +22,17 @@ from turnout.services.registry import Registry
 if TYPE_CHECKING:
     from turnout.client import TurnoutClient
     from turnout.gateway.asgi import TurnoutASGI
+    from turnout.providers.caller import ProviderModelCaller
     from turnout.services.controller import RolloutController
+    from turnout.services.evals import EvalService
 
 __all__ = [
     "DB_ENV",
     "DEFAULT_DB_URL",
     "SNAPSHOT_ENV",
     "TOKEN_ENV",
+    "build_eval_service",
+    "build_model_caller",
     "build_server_app",
     "check_adapter_params",
     "connect_client",
@@ -108,13 +112,17 @@ def build_server_app(
     snapshot_path: Path | None = None,
     clock: Clock = system_clock,
     run_controller: bool = False,
+    shadow_queue: int = 1024,
+    shadow_concurrency: int = 16,
 ) -> TurnoutASGI:
     """The whole ``turnout serve`` app: gateway, probes, metrics and admin API.
 
     If the store is down at start-up the app still starts: the snapshot feed
     serves the snapshot file it last wrote (fail-static) and catches up when the
-    store returns; migrations run then on the next start.
+    store returns; migrations run then on the next start. ``shadow_queue`` and
+    ``shadow_concurrency`` bound the shadow copies waiting and in flight per process.
     """
+    from turnout.domain.shadow import ShadowPair
     from turnout.errors import StoreUnavailable
     from turnout.gateway.app import build_app
     from turnout.gateway.asgi import TurnoutASGI
@@ -123,8 +131,9 @@ def build_server_app(
     from turnout.gateway.metrics import GatewayMetrics
     from turnout.gateway.provider_pool import ProviderPool
     from turnout.gateway.routing import Router
+    from turnout.gateway.shadow import ShadowDispatcher, ShadowRuntime
     from turnout.providers.registry import builtin_registry
-    from turnout.services.request_log import RequestLogWriter
+    from turnout.services.request_log import BatchWriter, RequestLogWriter
     from turnout.services.snapshot_feed import SnapshotFeed
     from turnout.store.notify import change_listener_factory
 
@@ -142,7 +151,15 @@ def build_server_app(
     pool = ProviderPool(builtin_registry())
     metrics = GatewayMetrics()
     request_log = RequestLogWriter(store.log_requests)
-    chat = ChatGateway(Router(feed, pool, registry.ctx.catalog), request_log, metrics)
+    pairs = BatchWriter[ShadowPair](
+        store.log_shadow_pairs, capacity=10_000, batch_size=500, name="shadow pairs"
+    )
+    dispatcher = ShadowDispatcher(
+        pairs.submit, metrics, queue_size=shadow_queue, concurrency=shadow_concurrency
+    )
+    shadow = ShadowRuntime(dispatcher, pairs)
+    router = Router(feed, pool, registry.ctx.catalog)
+    chat = ChatGateway(router, request_log, metrics, shadow=shadow.dispatcher)
     feedback = FeedbackEndpoint(store.record_feedback, metrics, clock)
     controller = build_controller(registry) if run_controller else None
 
@@ -161,6 +178,7 @@ def build_server_app(
         on_shutdown=shutdown,
         feedback=feedback,
         on_startup=controller.start if controller is not None else None,
+        shadow=shadow,
     )
 
 
@@ -179,3 +197,45 @@ def build_controller(registry: Registry, interval_s: float = 2.0) -> RolloutCont
     holder = f"{socket.gethostname()}:{os.getpid()}"
     lock = leader_lock(engine, holder, registry.ctx.clock)
     return RolloutController(registry.rollouts, lock, HttpWebhookSender(), interval_s)
+
+
+def build_model_caller(registry: Registry, stream: bool = False) -> ProviderModelCaller:
+    """A :class:`~turnout.ports.ModelCaller` over ``registry``: calls registered versions
+    directly (evals, judges, replay), with their provider, default params and list prices.
+
+    The caller owns its adapters: ``await caller.aclose()`` when done.
+    """
+    from turnout.domain.ids import VersionId
+    from turnout.domain.providers import BUILTIN_PROVIDERS
+    from turnout.errors import InvalidInput, NotFound
+    from turnout.providers.caller import CallTarget, ProviderModelCaller
+
+    store, catalog = registry.ctx.store, registry.ctx.catalog
+
+    def lookup(version: str) -> CallTarget:
+        vid = VersionId.parse(version)
+        with store.unit_of_work() as uow:
+            found = uow.versions.get(vid)
+            provider = uow.providers.get(vid.provider)
+        if found is None:
+            raise NotFound(f"version {version} is not registered")
+        config = provider or BUILTIN_PROVIDERS.get(vid.provider)
+        if config is None:
+            raise InvalidInput(f"version {version}: unknown provider '{vid.provider}'")
+        entry = catalog.lookup(vid.provider, vid.model)
+        return CallTarget(
+            vid,
+            config,
+            dict(found.params),
+            entry.price_in_per_mtok if entry else None,
+            entry.price_out_per_mtok if entry else None,
+        )
+
+    return ProviderModelCaller(lookup, stream=stream)
+
+
+def build_eval_service(registry: Registry, caller: ProviderModelCaller) -> EvalService:
+    """Eval runs over ``registry``'s store, calling models through ``caller``."""
+    from turnout.services.evals import EvalService
+
+    return EvalService(registry.ctx, caller)

@@ -311,8 +311,10 @@ def test_change_kind_nouns() -> None:
         "add_version",
         "update_version",
         "create_alias",
+        "policy_alias",
         "retarget_alias",
         "rollout_alias",
+        "shadow_alias",
         "protect_alias",
         "unprotect_alias",
     ]

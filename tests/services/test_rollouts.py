@@ -254,3 +254,27 @@ def test_a_restart_mid_step_carries_on_where_it_stood(
         if not restarted.rollouts.latest(ALIAS).status.active:
             break
     assert kinds == [TransitionKind.ADVANCE, TransitionKind.ADVANCE, TransitionKind.COMPLETE]
+
+
+def test_a_completed_rollout_stamps_the_promotion_evidence(
+    rollout_setup: Registry, traffic: Traffic, clock: FakeClock
+) -> None:
+    from tests.support.evals import store_eval_run
+
+    from turnout.domain.promotion import PromotionPolicy
+
+    policy = PromotionPolicy(("qa",), max_regression=0.1)
+    rollout_setup.aliases.set_promotion(LOCAL_ADMIN, ALIAS, policy, "evidence first")
+    store_eval_run(rollout_setup, STABLE, 0.9)
+    store_eval_run(rollout_setup, CANARY, 0.85)
+    rollout_setup.rollouts.start(LOCAL_ADMIN, ALIAS, CANARY, plan=RolloutPlan.from_dict(FAST))
+    for _ in range(400):
+        traffic.serve(200, 0.02, 0.02)
+        clock.advance(5)
+        rollout_setup.rollouts.tick()
+        if not rollout_setup.rollouts.latest(ALIAS).status.active:
+            break
+    assert rollout_setup.rollouts.latest(ALIAS).status is RolloutStatus.COMPLETED
+    alias = rollout_setup.aliases.get(ALIAS)
+    assert alias.target.promotion == policy  # the policy outlives the rollout
+    assert rollout_setup.versions.get(CANARY).eval_scores["eval:qa"] == pytest.approx(0.85)

@@ -9,6 +9,7 @@ import typer
 
 from turnout.cli.output import Output, when
 from turnout.cli.state import state_of
+from turnout.domain.promotion import PromotionPolicy
 from turnout.errors import InvalidInput
 from turnout.serialize import alias_json, revision_json
 from turnout.services.aliases import AliasChange
@@ -223,3 +224,46 @@ def resolve(
         f"{name}{moment_text} -> [bold]{revision.target.version}[/bold] "
         f"(revision {revision.revision}, since {when(revision.created_at)})"
     )
+
+
+@app.command("policy")
+def policy(
+    ctx: typer.Context,
+    name: str,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option("--suite", help="Eval suite a new version must pass (repeatable)."),
+    ] = None,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Each suite's run must score at least this.")
+    ] = None,
+    max_regression: Annotated[
+        float,
+        typer.Option(
+            "--max-regression", help="How far below the current version's run a new one may score."
+        ),
+    ] = 0.0,
+    min_shadow_pairs: Annotated[
+        int,
+        typer.Option("--min-shadow-pairs", help="Shadow pairs of the new version on NAME first."),
+    ] = 0,
+    max_age_days: Annotated[
+        float, typer.Option("--max-age-days", help="Older eval runs do not count.")
+    ] = 30.0,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the policy (admin only).")] = False,
+    reason: Reason = None,
+) -> None:
+    """Require evidence before NAME serves a new version (alias set, apply, rollout start).
+
+    Rolling back is never blocked. Setting a policy needs a deployer; clearing one an admin.
+    """
+    state = state_of(ctx)
+    if clear:
+        if suite or min_score is not None or min_shadow_pairs:
+            raise InvalidInput("--clear takes no policy options")
+        _report(state.output, state.client().set_promotion(name, None, reason))
+        return
+    wanted = PromotionPolicy(
+        tuple(suite or ()), min_score, max_regression, min_shadow_pairs, max_age_days
+    )
+    _report(state.output, state.client().set_promotion(name, wanted, reason))

@@ -112,6 +112,13 @@ class _Story:
         snapshot = folder / "snapshot.json"
         return run_rollout(self.console, self.db_url, snapshot, start)
 
+    def shadow_traffic(self, seconds: float) -> None:
+        """Users call prod-chat through a real gateway while its shadows run."""
+        from turnout.cli.demo_shadow import run_shadow_traffic
+
+        snapshot = Path(self.db_url.removeprefix("sqlite:///")).with_name("snapshot.json")
+        run_shadow_traffic(self.console, self.db_url, snapshot, "prod-chat", seconds)
+
     def ask(self, alias: str) -> None:
         """Resolve the alias in-process (as the SDK does) and ask the sim model."""
         from turnout.client import LocalClient
@@ -250,9 +257,71 @@ def _tell(story: _Story) -> None:
     story.run("rollout list prod-chat")
     story.run("alias history prod-chat")
 
+    _evidence(story)
+
     story.chapter(
-        "10. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
+        "13. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
     )
-    story.run("version show sim/chat-2025-09-01")
+    story.run("version show sim/chat-2025-12-01")
     story.run("audit --limit 5")
     story.run("audit --verify")
+
+
+def _evidence(story: _Story) -> None:
+    """Shadow two candidates, run the shipped eval suite, and promote only with evidence."""
+    story.chapter(
+        "10. Shadow candidates on live traffic",
+        "Two candidates get a copy of every prod-chat request after the user is answered; "
+        "their answers are stored beside the served ones, never shown to users.",
+    )
+    story.run(
+        "version add sim/chat-2025-11-01 --param latency_ms=25 --param quality=0.5 "
+        "--prompt-version support-v14"
+    )
+    story.run(
+        "version add sim/chat-2025-12-01 --param latency_ms=12 --param quality=1.0 "
+        "--prompt-version support-v14"
+    )
+    for candidate in ("sim/chat-2025-11-01", "sim/chat-2025-12-01"):
+        story.run(
+            f"shadow start prod-chat --candidate {candidate} --sample 1 "
+            "--reason 'compare on live traffic'"
+        )
+    story.shadow_traffic(seconds=3.0)
+    story.run("shadow status prod-chat")
+    story.run(
+        "shadow report prod-chat --candidate sim/chat-2025-11-01 "
+        "--comparators exact,normalised,token_set,latency_ms,tokens_out,error --worst 3"
+    )
+
+    suite = _example_suite()
+    story.chapter(
+        "11. Eval suite",
+        f"A reviewed suite shipped in examples/ ({suite.name}), run against each version; "
+        "every run is stored with the suite's content hash.",
+    )
+    for version in ("sim/chat-2025-09-01", "sim/chat-2025-11-01", "sim/chat-2025-12-01"):
+        story.run(f"eval run {suite} --version {version}")
+    story.run("eval compare 1 2")
+
+    story.chapter(
+        "12. Promotion needs evidence",
+        "prod-chat now requires a passing eval run no worse than the current version, and "
+        "shadow pairs, before it serves a new version. A refusal names what is missing.",
+    )
+    story.run(
+        "alias policy prod-chat --suite arithmetic --max-regression 0.02 "
+        "--min-shadow-pairs 50 --reason 'evidence before promotion'"
+    )
+    story.run("alias set prod-chat sim/chat-2025-11-01 --reason 'cheaper model'", expect=2)
+    story.run("alias set prod-chat sim/chat-2025-12-01 --reason 'faster, evals equal'")
+    story.run("shadow stop prod-chat --reason 'comparison done'")
+    story.run("alias history prod-chat")
+
+
+def _example_suite() -> Path:
+    """``examples/evals/arithmetic.yaml`` of the source checkout the demo runs from."""
+    found = Path(__file__).resolve().parents[3] / "examples" / "evals" / "arithmetic.yaml"
+    if not found.is_file():
+        raise RuntimeError(f"{found} is missing: run the demo from a source checkout (make demo)")
+    return found

@@ -15,7 +15,18 @@ import typer
 from typer._click.core import Context as ClickContext  # typer 0.29 vendors click
 from typer.core import TyperGroup
 
-from turnout.cli import aliases, audit, config, demo, rollouts, serve, tokens, versions
+from turnout.cli import (
+    aliases,
+    audit,
+    config,
+    demo,
+    evals,
+    rollouts,
+    serve,
+    shadow,
+    tokens,
+    versions,
+)
 from turnout.cli.output import Output
 from turnout.cli.state import State
 from turnout.errors import CheckFailed, TurnoutError
@@ -97,6 +108,8 @@ def main(
 app.add_typer(versions.app, name="version")
 app.add_typer(aliases.app, name="alias")
 app.add_typer(rollouts.app, name="rollout")
+app.add_typer(evals.app, name="eval")
+app.add_typer(shadow.app, name="shadow")
 app.add_typer(tokens.app, name="token")
 audit.register(app)
 config.register(app)

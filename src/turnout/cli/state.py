@@ -11,6 +11,7 @@ from turnout.cli.output import Output
 
 if TYPE_CHECKING:
     from turnout.client import TurnoutClient
+    from turnout.services.registry import Registry
 
 __all__ = ["State", "state_of"]
 
@@ -29,6 +30,21 @@ class State:
 
             self._client = connect_client(self.db, self.token)
         return self._client
+
+    def local_registry(self, what: str) -> Registry:
+        """The registry of a database URL, for commands that call models from this process.
+
+        ``what`` names them in the refusal an ``http(s)://`` target gets.
+        """
+        from turnout.client import LocalClient
+        from turnout.errors import InvalidInput
+
+        client = self.client()
+        if not isinstance(client, LocalClient):
+            raise InvalidInput(
+                f"{what} act on a database URL (--db sqlite:///... or postgresql://...)"
+            )
+        return client.registry
 
     def close(self) -> None:
         if self._client is not None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from turnout.domain.ids import VersionId
+from turnout.domain.promotion import PromotionPolicy
+from turnout.domain.shadow import ShadowPolicy
 from turnout.errors import InvalidInput, NotFound
 
 __all__ = [
@@ -111,6 +113,8 @@ class AliasTarget:
     version: VersionId
     fallbacks: tuple[VersionId, ...] = ()
     canary: CanarySplit | None = None
+    shadows: tuple[ShadowPolicy, ...] = ()  # candidates copied silently; never served
+    promotion: PromotionPolicy | None = None  # evidence a new version needs first
 
     def __post_init__(self) -> None:
         if self.version in self.fallbacks:
@@ -119,6 +123,29 @@ class AliasTarget:
             raise InvalidInput("fallback chain lists a version twice")
         if self.canary is not None and self.canary.version == self.version:
             raise InvalidInput(f"version {self.version} cannot be its own canary")
+        candidates = [shadow.candidate for shadow in self.shadows]
+        if self.version in candidates:
+            raise InvalidInput(f"version {self.version} cannot shadow itself")
+        if len(set(candidates)) != len(candidates):
+            raise InvalidInput("a candidate shadows the alias twice")
+
+    def serving(self) -> AliasTarget:
+        """What clients are served, without shadows or policy (what a rollback compares)."""
+        if self.shadows or self.promotion is not None:
+            return replace(self, shadows=(), promotion=None)
+        return self
+
+    def with_shadows(self, shadows: tuple[ShadowPolicy, ...]) -> AliasTarget:
+        """This target with ``shadows``, minus any whose candidate it now serves as primary.
+
+        A flip to a version that was shadowing the alias ends that shadow: there is
+        nothing left to compare it with.
+        """
+        kept = tuple(shadow for shadow in shadows if shadow.candidate != self.version)
+        return replace(self, shadows=kept) if kept != self.shadows else self
+
+    def shadow_versions(self) -> tuple[VersionId, ...]:
+        return tuple(shadow.candidate for shadow in self.shadows)
 
     def versions(self) -> tuple[VersionId, ...]:
         """Every version this target may serve, primary first (then the canary)."""
@@ -132,6 +159,10 @@ class AliasTarget:
         }
         if self.canary is not None:
             out["canary"] = self.canary.to_dict()
+        if self.shadows:
+            out["shadows"] = [shadow.to_dict() for shadow in self.shadows]
+        if self.promotion is not None:
+            out["promotion"] = self.promotion.to_dict()
         return out
 
     @classmethod
@@ -144,10 +175,18 @@ class AliasTarget:
         canary = data.get("canary")
         if canary is not None and not isinstance(canary, Mapping):
             raise InvalidInput("alias target 'canary' must be a mapping")
+        shadows = data.get("shadows") or []
+        if not isinstance(shadows, list) or not all(isinstance(s, Mapping) for s in shadows):
+            raise InvalidInput("alias target 'shadows' must be a list of mappings")
+        promotion = data.get("promotion")
+        if promotion is not None and not isinstance(promotion, Mapping):
+            raise InvalidInput("alias target 'promotion' must be a mapping")
         return cls(
             VersionId.parse(str(data["version"])),
             tuple(VersionId.parse(str(item)) for item in fallbacks),
             CanarySplit.from_dict(canary) if canary is not None else None,
+            tuple(ShadowPolicy.from_dict(shadow) for shadow in shadows),
+            PromotionPolicy.from_dict(promotion) if promotion is not None else None,
         )
 
     def describe(self) -> str:
@@ -157,6 +196,10 @@ class AliasTarget:
             text += f" + canary {self.canary.version} at {pct:g}%"
         if self.fallbacks:
             text += f" (fallbacks: {', '.join(map(str, self.fallbacks))})"
+        for shadow in self.shadows:
+            text += f" + shadow {shadow.candidate} at {shadow.sample * 100:g}%"
+        if self.promotion is not None:
+            text += " (promotion policy)"  # its terms: `turnout alias show --json`
         return text
 
 
@@ -170,6 +213,8 @@ class AliasAction(enum.StrEnum):
     UNPROTECT = "unprotect"
     ROLLOUT = "rollout"  # a rollout started, moved a step, completed or was aborted
     AUTO_ROLLBACK = "auto_rollback"  # the rollout controller saw harm; reason has evidence
+    SHADOW = "shadow"  # a shadow candidate started or stopped; what is served is unchanged
+    POLICY = "policy"  # the promotion policy was set or cleared; what is served is unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,14 +275,14 @@ def pick_rollback(history: Sequence[AliasRevision], to: int | None = None) -> Al
         chosen = next((rev for rev in history if rev.revision == to), None)
         if chosen is None:
             raise NotFound(f"alias '{name}' has no revision {to} (it is at {current.revision})")
-        if chosen.target == current.target:
+        if chosen.target.serving() == current.target.serving():
             raise InvalidInput(
                 f"alias '{name}' already serves {current.target.describe()} "
                 f"(revision {to} has the same target); nothing to roll back"
             )
         return chosen
     for rev in reversed(history[:-1]):
-        if rev.target != current.target:
+        if rev.target.serving() != current.target.serving():
             return rev
     raise InvalidInput(
         f"alias '{name}' has no earlier revision with a different target to roll back to"

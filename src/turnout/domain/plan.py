@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 
 from turnout.domain.aliases import Alias, AliasTarget
 from turnout.domain.ids import VersionId
+from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig
 from turnout.domain.rollouts import RolloutPlan
+from turnout.domain.shadow import ShadowPolicy
 from turnout.domain.versions import ParamValue, Version
 from turnout.errors import InvalidInput
 
@@ -57,6 +59,9 @@ class DesiredAlias:
     protected: bool = False
     allow_floating: bool = False
     rollout: RolloutPlan | None = None
+    shadows: tuple[ShadowPolicy, ...] | None = None  # None: the file leaves shadows alone
+    promotion: PromotionPolicy | None = None
+    manages_promotion: bool = False  # the file declares `promotion:` (null clears it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +94,10 @@ class ChangeKind(enum.StrEnum):
     ADD_VERSION = "add_version"
     UPDATE_VERSION = "update_version"
     CREATE_ALIAS = "create_alias"
+    POLICY_ALIAS = "policy_alias"  # the alias's promotion policy changes (before any flip)
     RETARGET_ALIAS = "retarget_alias"
     ROLLOUT_ALIAS = "rollout_alias"  # the alias declares a rollout policy: move gradually
+    SHADOW_ALIAS = "shadow_alias"  # the alias's shadow candidates change
     PROTECT_ALIAS = "protect_alias"
     UNPROTECT_ALIAS = "unprotect_alias"
 
@@ -261,10 +268,14 @@ def _alias_changes(wanted: Sequence[DesiredAlias], stored: Sequence[Alias]) -> l
             flags = (("protected", alias.protected), ("floating allowed", alias.allow_floating))
             note = ", ".join(name for name, on in flags if on)
             changes.append(Change(ChangeKind.CREATE_ALIAS, alias.name, None, after, note))
+            changes += _guards(AliasTarget(alias.target.version), alias)
             continue
+        policy = [c for c in _guards(old.target, alias) if c.kind is ChangeKind.POLICY_ALIAS]
+        changes += policy  # a new policy governs a flip declared beside it
         change = _retarget(old, alias)
         if change is not None:
             changes.append(change)
+        changes += [c for c in _guards(old.target, alias) if c.kind is ChangeKind.SHADOW_ALIAS]
         if old.protected != alias.protected:
             kind = ChangeKind.PROTECT_ALIAS if alias.protected else ChangeKind.UNPROTECT_ALIAS
             changes.append(
@@ -294,9 +305,43 @@ def _retarget(old: Alias, alias: DesiredAlias) -> Change | None:
                 str(alias.target.version),
                 f"gradual rollout {steps}",
             )
-    if old.target != alias.target:
+    if old.target.serving() != alias.target.serving():
         return Change(ChangeKind.RETARGET_ALIAS, alias.name, before, alias.target.describe())
     return None
+
+
+def _guards(current: AliasTarget, alias: DesiredAlias) -> list[Change]:
+    """Changes to the promotion policy and the shadows, where the file declares them."""
+    changes = []
+    if alias.manages_promotion and current.promotion != alias.promotion:
+        changes.append(
+            Change(
+                ChangeKind.POLICY_ALIAS,
+                alias.name,
+                _policy_text(current.promotion),
+                _policy_text(alias.promotion),
+            )
+        )
+    if alias.shadows is not None and current.shadows != alias.shadows:
+        changes.append(
+            Change(
+                ChangeKind.SHADOW_ALIAS,
+                alias.name,
+                _shadows_text(current.shadows),
+                _shadows_text(alias.shadows),
+            )
+        )
+    return changes
+
+
+def _policy_text(policy: PromotionPolicy | None) -> str:
+    return f"promotion needs {policy.describe()}" if policy else "no promotion policy"
+
+
+def _shadows_text(shadows: Sequence[ShadowPolicy]) -> str:
+    if not shadows:
+        return "no shadows"
+    return "shadows " + ", ".join(f"{s.candidate} at {s.sample * 100:g}%" for s in shadows)
 
 
 def _protection(protected: bool) -> str:

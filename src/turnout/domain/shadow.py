@@ -19,7 +19,7 @@ from turnout.domain.completions import Completion, Message
 from turnout.domain.ids import VersionId
 from turnout.errors import InvalidInput
 
-__all__ = ["ShadowPair", "ShadowPolicy"]
+__all__ = ["ShadowCount", "ShadowPair", "ShadowPolicy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,28 @@ class ShadowPolicy:
             "max_cost_per_day": self.max_cost_per_day,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ShadowPolicy:
+        if "candidate" not in data:
+            raise InvalidInput("shadow policy needs a 'candidate'")
+        return cls(
+            VersionId.parse(str(data["candidate"])),
+            _number(data, "sample", 0.1),
+            _optional_number(data, "max_rps"),
+            _optional_number(data, "max_cost_per_day"),
+        )
+
+
+def _number(data: Mapping[str, object], key: str, default: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"shadow '{key}' must be a number, got {value!r}")
+    return float(value)
+
+
+def _optional_number(data: Mapping[str, object], key: str) -> float | None:
+    return None if data.get(key) is None else _number(data, key, 0.0)
+
 
 @dataclass(frozen=True, slots=True)
 class ShadowPair:
@@ -82,3 +104,14 @@ class ShadowPair:
     @property
     def candidate_version(self) -> str:
         return self.candidate.version
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowCount:
+    """How many pairs a candidate has for an alias, and how many of its copies failed."""
+
+    candidate: str
+    pairs: int
+    candidate_errors: int
+    primary_errors: int
+    last_at: datetime | None

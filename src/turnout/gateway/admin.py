@@ -13,6 +13,7 @@ from fastapi import APIRouter, Security
 from turnout.gateway.admin_access import add_audit_routes, add_token_routes
 from turnout.gateway.admin_aliases import add_alias_routes
 from turnout.gateway.admin_rollouts import add_rollout_routes
+from turnout.gateway.admin_shadow import add_shadow_routes
 from turnout.gateway.admin_versions import add_version_routes
 from turnout.gateway.auth import authenticated_route, bearer_scheme
 from turnout.services.registry import Registry
@@ -36,6 +37,7 @@ def build_admin_router(registry: Registry) -> APIRouter:
     add_version_routes(router, registry)
     add_alias_routes(router, registry)
     add_rollout_routes(router, registry)
+    add_shadow_routes(router, registry)
     add_token_routes(router, registry)
     add_audit_routes(router, registry)
     return router

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from turnout.domain.access import Operation, authorize
 from turnout.domain.aliases import validate_alias_name
+from turnout.domain.promotion import PromotionPolicy
 from turnout.errors import InvalidInput
 from turnout.gateway.auth import CurrentPrincipal
 from turnout.serialize import alias_json, revision_json
@@ -23,10 +24,12 @@ from turnout.services.aliases import AliasChange
 from turnout.services.registry import Registry
 
 __all__ = [
+    "PromotionBody",
     "ProtectBody",
     "RollbackBody",
     "SetAliasBody",
     "add_alias_routes",
+    "change_json",
     "expected_revision",
     "parse_instant",
 ]
@@ -64,6 +67,16 @@ class ProtectBody(BaseModel):
     reason: str | None = None
 
 
+class PromotionBody(BaseModel):
+    """The alias's promotion policy (``suites``, ``min_score``, ``max_regression``,
+    ``min_shadow_pairs``, ``max_age_days``), or null to clear it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: dict[str, Any] | None
+    reason: str | None = None
+
+
 def expected_revision(body_value: int | None, if_match: str | None) -> int | None:
     """The revision a write is conditional on, from the body or ``If-Match``.
 
@@ -95,7 +108,7 @@ def parse_instant(text: str) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _change_json(change: AliasChange, response: Response) -> dict[str, Any]:
+def change_json(change: AliasChange, response: Response) -> dict[str, Any]:
     response.headers["ETag"] = f'"{change.revision.revision}"'
     return {"revision": revision_json(change.revision), "changed": change.changed}
 
@@ -136,7 +149,7 @@ def add_alias_routes(router: APIRouter, registry: Registry) -> None:
             body.allow_floating,
             body.protected,
         )
-        return _change_json(change, response)
+        return change_json(change, response)
 
     @router.get(
         "/aliases/{name}/history", tags=["aliases"], summary="An alias's revisions, oldest first"
@@ -162,7 +175,19 @@ def add_alias_routes(router: APIRouter, registry: Registry) -> None:
             request.reason,
             expected_revision(request.expected_revision, if_match),
         )
-        return _change_json(change, response)
+        return change_json(change, response)
+
+    @router.put(
+        "/aliases/{name}/promotion",
+        tags=["aliases"],
+        summary="Set (or clear, with policy null) the evidence a new version needs",
+    )
+    def set_promotion(
+        name: str, body: PromotionBody, principal: CurrentPrincipal, response: Response
+    ) -> dict[str, Any]:
+        policy = PromotionPolicy.from_dict(body.policy) if body.policy is not None else None
+        change = aliases.set_promotion(principal, validate_alias_name(name), policy, body.reason)
+        return change_json(change, response)
 
     @router.post(
         "/aliases/{name}/protect", tags=["aliases"], summary="Protect or unprotect an alias"
@@ -171,7 +196,7 @@ def add_alias_routes(router: APIRouter, registry: Registry) -> None:
         name: str, body: ProtectBody, principal: CurrentPrincipal, response: Response
     ) -> dict[str, Any]:
         change = aliases.protect(principal, validate_alias_name(name), body.protected, body.reason)
-        return _change_json(change, response)
+        return change_json(change, response)
 
     @router.get(
         "/aliases/{name}/resolve",

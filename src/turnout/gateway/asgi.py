@@ -22,6 +22,7 @@ from turnout.gateway.chat import ChatGateway
 from turnout.gateway.feedback import FeedbackEndpoint
 from turnout.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from turnout.gateway.provider_pool import ProviderPool
+from turnout.gateway.shadow import ShadowRuntime
 from turnout.services.request_log import RequestLogWriter
 
 __all__ = ["FeedControl", "TurnoutASGI"]
@@ -55,8 +56,10 @@ class TurnoutASGI:
         on_shutdown: Callable[[], None] | None = None,
         feedback: FeedbackEndpoint | None = None,
         on_startup: Callable[[], None] | None = None,
+        shadow: ShadowRuntime | None = None,
     ) -> None:
         self._admin = admin
+        self._shadow = shadow
         self._chat = chat
         self._feed = feed
         self._log = request_log
@@ -94,6 +97,8 @@ class TurnoutASGI:
             "dropped": self._log.dropped,
             "last_error": self._log.last_error,
         }
+        if self._shadow is not None:
+            status["shadow"] = self._shadow.status()
         ready = bool(status.get("ready"))
         degraded = status.get("degraded") is not None or self._log.last_error is not None
         status["status"] = "not_ready" if not ready else ("degraded" if degraded else "ok")
@@ -102,6 +107,8 @@ class TurnoutASGI:
     def _copy_gauges(self, metrics: GatewayMetrics) -> None:
         metrics.log_dropped.set(self._log.dropped)
         metrics.log_pending.set(self._log.pending)
+        if self._shadow is not None:
+            self._shadow.copy_gauges(metrics)
         status = self._feed.status()
         marker, age = status.get("marker"), status.get("snapshot_age_s")
         metrics.snapshot_marker.set(marker if isinstance(marker, int | float) else 0)
@@ -121,6 +128,8 @@ class TurnoutASGI:
                 try:
                     await self._feed.start()
                     self._log.start()
+                    if self._shadow is not None:
+                        self._shadow.start()
                     if self._on_startup is not None:
                         self._on_startup()
                 except Exception as exc:
@@ -130,6 +139,8 @@ class TurnoutASGI:
             elif message["type"] == "lifespan.shutdown":
                 try:  # a store that is down or locked must not hold shutdown hostage
                     async with asyncio.timeout(_SHUTDOWN_FLUSH_S):
+                        if self._shadow is not None:
+                            await self._shadow.stop()
                         await self._log.stop()
                 except TimeoutError:
                     log.warning(

@@ -25,12 +25,15 @@ from typing import Any
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from turnout.domain.completions import Completion
 from turnout.domain.requests import RequestRecord, estimate_cost, new_request_id
 from turnout.domain.scorers import score_answer
 from turnout.errors import InvalidInput, ProviderError, TurnoutError, http_status_for
+from turnout.gateway.answer_text import answer_text, delta_text, text_of
 from turnout.gateway.errors import error_body
 from turnout.gateway.metrics import GatewayMetrics
 from turnout.gateway.routing import Route, Router
+from turnout.gateway.shadow import ShadowDispatcher
 from turnout.gateway.wire import (
     JSON_HEADER,
     SSE_RESPONSE_HEADERS,
@@ -54,7 +57,7 @@ _DISCONNECTED = "client_disconnected"
 class _Outcome:
     """How a request ended, for the log and the metrics."""
 
-    __slots__ = ("error", "error_class", "scores", "status", "ttft", "usage")
+    __slots__ = ("error", "error_class", "scores", "status", "text", "ttft", "usage")
 
     def __init__(
         self,
@@ -64,8 +67,10 @@ class _Outcome:
         ttft: float | None = None,
         error_class: str | None = None,
         scores: tuple[tuple[str, float], ...] = (),
+        text: str | None = None,
     ) -> None:
         self.status = status
+        self.text = text  # the answer's text, only when a scorer or a shadow needs it
         self.error = error
         self.usage = usage
         self.ttft = ttft
@@ -89,8 +94,10 @@ class ChatGateway:
         metrics: GatewayMetrics,
         max_body_bytes: int = 4 * 1024 * 1024,
         upstream_timeout_s: float = 600.0,
+        shadow: ShadowDispatcher | None = None,
     ) -> None:
         self._router = router
+        self._shadow = shadow
         self._log = request_log
         self._metrics = metrics
         self._max_body = max_body_bytes
@@ -154,7 +161,13 @@ class ChatGateway:
             # more CPU than the rest of the gateway's own work (measured), and the
             # answer of an abandoned call is simply not written.
             outcome = await self._complete(route, request, headers, send)
-        self._record(route, request_id, started, request.stream, outcome, key_hash(key))
+        latency = self._record(route, request_id, started, request.stream, outcome, key_hash(key))
+        if route.shadows and self._shadow is not None and route.alias is not None:
+            # After the answer is sent and logged: a copy can no longer delay it.
+            primary = _primary_completion(route, outcome, latency, started)
+            self._shadow.offer(
+                route.alias, route.shadows, request.body, request.stream, primary, request_id
+            )
 
     async def _complete(
         self,
@@ -172,8 +185,11 @@ class ChatGateway:
         result["model"] = route.version
         headers.append(JSON_HEADER)
         await respond(send, 200, headers, orjson.dumps(result))
-        scores = _score(route, request, _answer_text(result)) if route.scorers else ()
-        return _Outcome(200, usage=usage_of(result), scores=scores)
+        if not (route.scorers or route.shadows):
+            return _Outcome(200, usage=usage_of(result))
+        text = answer_text(result)
+        scores = _score(route, request, text) if route.scorers else ()
+        return _Outcome(200, usage=usage_of(result), scores=scores, text=text)
 
     async def _fail(
         self, send: Send, headers: list[tuple[bytes, bytes]], error: TurnoutError
@@ -224,13 +240,14 @@ class ChatGateway:
         usage = None
         error: TurnoutError | None = None
         chunk = first
-        parts: list[str] | None = [] if route.scorers else None  # text only when scored
+        # the text only when a scorer or a shadow comparison needs it
+        parts: list[str] | None = [] if route.scorers or route.shadows else None
         try:
             while chunk is not None:
                 chunk["model"] = route.version
                 usage = usage_of(chunk) or usage
                 if parts is not None:
-                    parts.append(_delta_text(chunk))
+                    parts.append(delta_text(chunk))
                 await send(sse_event(orjson.dumps(chunk)))
                 try:
                     chunk = await anext(chunks)
@@ -244,8 +261,11 @@ class ChatGateway:
             await send(sse_event(error_bytes(error)))
         await send({"type": "http.response.body", "body": SSE_DONE, "more_body": False})
         status = 200 if error is None else http_status_for(error)
-        scores = _score(route, request, "".join(parts)) if parts is not None and not error else ()
-        return _Outcome(status, error, usage=usage, ttft=ttft, scores=scores)
+        text = "".join(parts) if parts is not None else None
+        scores = _score(route, request, text) if text is not None and route.scorers else ()
+        if error is not None:
+            scores = ()
+        return _Outcome(status, error, usage=usage, ttft=ttft, scores=scores, text=text)
 
     def _record(
         self,
@@ -255,7 +275,8 @@ class ChatGateway:
         stream: bool,
         outcome: _Outcome,
         hashed_key: str | None,
-    ) -> None:
+    ) -> float:
+        """Count and log one request; return its latency in seconds."""
         latency = time.perf_counter() - started
         series = self._metrics.series(route.alias_label, route.version, route.arm)
         series.requests.inc()
@@ -287,35 +308,31 @@ class ChatGateway:
                 scores=outcome.scores,
             )
         )
+        return latency
 
 
-def _text_of(content: object) -> str:
-    """A message's text: a string, or the text parts of a content list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
-
-
-def _answer_text(completion: dict[str, Any]) -> str:
-    choices = completion.get("choices") or [{}]
-    message = choices[0].get("message") if isinstance(choices[0], dict) else None
-    return _text_of(message.get("content")) if isinstance(message, dict) else ""
-
-
-def _delta_text(chunk: dict[str, Any]) -> str:
-    choices = chunk.get("choices") or ()
-    if not choices or not isinstance(choices[0], dict):
-        return ""
-    delta = choices[0].get("delta")
-    return _text_of(delta.get("content")) if isinstance(delta, dict) else ""
+def _primary_completion(
+    route: Route, outcome: _Outcome, latency_s: float, started: float
+) -> Completion:
+    """What the client was served, as one side of a shadow pair."""
+    tokens_in, tokens_out = outcome.usage if outcome.usage else (None, None)
+    error = outcome.error_class or (outcome.error.code if outcome.error else None)
+    return Completion(
+        version=route.version,
+        text=outcome.text or "",
+        latency_ms=latency_s * 1000,
+        ttft_ms=(outcome.ttft - started) * 1000 if outcome.ttft is not None else None,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        cost_usd=estimate_cost(tokens_in, tokens_out, route.price_in, route.price_out),
+        error=error,
+    )
 
 
 def _score(route: Route, request: ChatRequest, answer: str) -> tuple[tuple[str, float], ...]:
     """The online scorers' verdicts on one answer (after it was sent: off the latency)."""
     prompt = next(
-        (_text_of(m.get("content")) for m in reversed(request.messages) if m.get("role") == "user"),
+        (text_of(m.get("content")) for m in reversed(request.messages) if m.get("role") == "user"),
         "",
     )
     return score_answer(route.scorers, prompt, answer)

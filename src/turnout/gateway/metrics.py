@@ -133,6 +133,28 @@ class GatewayMetrics:
             ("alias",),
             registry=self.registry,
         )
+        self.shadow_requests = Counter(
+            "turnout_shadow_requests",
+            "Shadow copies sent to a candidate, by outcome (ok or error).",
+            ("alias", "candidate", "outcome"),
+            registry=self.registry,
+        )
+        self.shadow_dropped = Counter(
+            "turnout_shadow_dropped",
+            "Sampled shadow copies not sent: queue_full, rate_limited, over_budget, stopping.",
+            ("alias", "candidate", "reason"),
+            registry=self.registry,
+        )
+        self.shadow_pending = Gauge(
+            "turnout_shadow_pending",
+            "Shadow copies queued, waiting for a worker.",
+            registry=self.registry,
+        )
+        self.shadow_pairs_dropped = Gauge(
+            "turnout_shadow_pairs_dropped",
+            "Shadow pairs not stored (writer queue full).",
+            registry=self.registry,
+        )
         self._feedback_sources: set[str] = set()
         self._series: dict[tuple[str, str, str], _Series] = {}
         self._collect_hooks: list[Callable[[GatewayMetrics], None]] = []

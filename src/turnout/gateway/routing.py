@@ -20,12 +20,13 @@ from typing import Protocol
 from turnout.domain.catalog import Catalog
 from turnout.domain.ids import VersionId, require_pinned
 from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig
+from turnout.domain.shadow import ShadowPolicy
 from turnout.domain.versions import ParamValue
 from turnout.errors import InvalidInput, NotFound, StoreUnavailable
 from turnout.providers.base import ChatProvider
 from turnout.services.snapshot import Resolution, RoutingSnapshot, takes_canary
 
-__all__ = ["ProviderSource", "Route", "Router", "SnapshotSource"]
+__all__ = ["ProviderSource", "Route", "Router", "ShadowRoute", "SnapshotSource"]
 
 
 class SnapshotSource(Protocol):
@@ -64,10 +65,19 @@ class Route:
     version_header: bytes
     arm_header: bytes
     scorers: tuple[str, ...] = ()  # online scorers (during a rollout, on both arms)
+    shadows: tuple[ShadowRoute, ...] = ()  # candidates sent a copy after the answer
 
     @property
     def alias_label(self) -> str:
         return self.alias or "-"
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowRoute:
+    """One shadow candidate of an alias: its policy (sample, caps) and its route."""
+
+    policy: ShadowPolicy
+    route: Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +160,19 @@ class Router:
         splits: dict[str, _Split] = {}
         for name in snapshot.aliases():
             stable, canary = snapshot.arms(name)
-            route = self._arm_route(snapshot, stable)
+            target = snapshot.targets[name]
+            shadows = tuple(
+                ShadowRoute(policy, self._build(snapshot, name, policy.candidate, "shadow"))
+                for policy in target.shadows
+            )
+            route = replace(self._arm_route(snapshot, stable), shadows=shadows)
             if canary is None:
                 aliases[name] = route
             else:
-                split = snapshot.targets[name].canary
-                scorers = split.scorers if split is not None else ()
-                canary_route = replace(self._arm_route(snapshot, canary), scorers=scorers)
+                scorers = target.canary.scorers if target.canary is not None else ()
+                canary_route = replace(
+                    self._arm_route(snapshot, canary), scorers=scorers, shadows=shadows
+                )
                 route = replace(route, scorers=scorers)
                 splits[name] = _Split(route, canary_route, canary.salt, canary.weight)
         self._aliases = aliases

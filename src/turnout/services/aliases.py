@@ -22,10 +22,13 @@ from turnout.domain.aliases import (
 )
 from turnout.domain.audit import JsonValue
 from turnout.domain.ids import VersionId
+from turnout.domain.promotion import PromotionDecision, PromotionPolicy
+from turnout.domain.shadow import ShadowPolicy
 from turnout.domain.versions import VersionStatus
 from turnout.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from turnout.ports import UnitOfWork
 from turnout.services.context import ServiceContext, record
+from turnout.services.promotion import require_promotion, stamp_promotion
 
 __all__ = ["AliasChange", "AliasService"]
 
@@ -228,11 +231,19 @@ class AliasService:
         target = request.target or (current.target if current else None)
         if target is None:
             raise NotFound(f"alias '{request.name}' does not exist")
+        if current is not None:
+            # Shadows and the promotion policy outlive flips, rollbacks and rollout
+            # steps: only their own actions change them.
+            if request.action is not AliasAction.SHADOW:
+                target = target.with_shadows(current.target.shadows)
+            if request.action is not AliasAction.POLICY:
+                target = replace(target, promotion=current.target.promotion)
         allow_floating = request.allow_floating or (current.allow_floating if current else False)
         self._check_target(uow, request.name, target, protected, allow_floating)
         if current is not None and current.target == target and current.protected == protected:
             history = uow.aliases.history(request.name)
             return AliasChange(history[-1], changed=False)
+        decision = self._promotion(uow, request, current, target, now)
         revision = AliasRevision(
             alias=request.name,
             revision=seen + 1,
@@ -249,17 +260,93 @@ class AliasService:
         after = replace(base.advanced(revision), allow_floating=allow_floating)
         uow.aliases.write(after, revision, expected_revision=seen)
         self._stamp_promotion(uow, target.version, now)
+        if decision is not None:
+            stamp_promotion(uow, target.version, decision)
         record(
             uow, now, principal, f"alias.{request.action.value}", request.name, _detail(revision)
         )
         return AliasChange(revision, changed=True)
+
+    def _promotion(
+        self,
+        uow: UnitOfWork,
+        request: _Request,
+        current: Alias | None,
+        target: AliasTarget,
+        now: datetime,
+    ) -> PromotionDecision | None:
+        """Enforce the alias's promotion policy on a flip to a new version.
+
+        Only ``set`` (and ``apply``, which sets) is checked here: a rollback
+        restores what was served before and must stay instant, and a rollout is
+        checked when it starts (a rollout that ends cannot be refused halfway).
+        """
+        if request.action is not AliasAction.SET or current is None:
+            return None
+        policy = current.target.promotion
+        if policy is None or target.version == current.target.version:
+            return None
+        return require_promotion(
+            uow, self._ctx.store, request.name, policy, target.version, current.target.version, now
+        )
+
+    def set_promotion(
+        self,
+        principal: Principal,
+        name: str,
+        policy: PromotionPolicy | None,
+        reason: str | None = None,
+    ) -> AliasChange:
+        """Require evidence before ``name`` serves a new version (None: no longer).
+
+        Setting a policy needs a deployer and clearing one an admin, as for
+        protect and unprotect: a policy is a guard rail, removing it is the
+        riskier change.
+        """
+        with self._ctx.store.unit_of_work(write=True) as uow:
+            return self.set_promotion_in(uow, principal, name, policy, reason)
+
+    def set_promotion_in(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        name: str,
+        policy: PromotionPolicy | None,
+        reason: str | None = None,
+    ) -> AliasChange:
+        """:meth:`set_promotion` inside the caller's unit of work (``apply``)."""
+        authorize(principal, Operation.PROTECT_ALIAS if policy else Operation.UNPROTECT_ALIAS)
+        current = _existing(uow, name)
+        if policy is None and current.target.promotion is None:
+            raise NotFound(f"alias '{name}' has no promotion policy")
+        target = replace(current.target, promotion=policy)
+        request = _Request(
+            name, AliasAction.POLICY, target, None, reason, None, current.allow_floating
+        )
+        return self._write(uow, principal, current, request)
+
+    def set_shadows_in(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        name: str,
+        shadows: tuple[ShadowPolicy, ...],
+        reason: str | None = None,
+    ) -> AliasChange:
+        """Replace the alias's shadow candidates (``apply``; the shadow service for one)."""
+        current = _existing(uow, name)
+        target = replace(current.target, shadows=shadows)
+        request = _Request(
+            name, AliasAction.SHADOW, target, None, reason, None, current.allow_floating
+        )
+        return self._write(uow, principal, current, request)
 
     def _check_target(
         self, uow: UnitOfWork, name: str, target: AliasTarget, protected: bool, allow_floating: bool
     ) -> None:
         """Every version served must be registered, not retired, and pinned unless allowed."""
         today = self._ctx.today()
-        for vid in target.versions():
+        for vid in (*target.versions(), *target.shadow_versions()):
             version = uow.versions.get(vid)
             if version is None:
                 raise NotFound(

@@ -102,6 +102,15 @@ class ConfigService:
                 self._rollouts.start_in(
                     uow, actor, change.subject, wanted.target.version, wanted.rollout, reason
                 )
+            elif change.kind is ChangeKind.POLICY_ALIAS:
+                wanted = desired.alias(change.subject)
+                assert wanted is not None
+                self._aliases.set_promotion_in(uow, actor, change.subject, wanted.promotion, reason)
+            elif change.kind is ChangeKind.SHADOW_ALIAS:
+                wanted = desired.alias(change.subject)
+                assert wanted is not None
+                assert wanted.shadows is not None
+                self._aliases.set_shadows_in(uow, actor, change.subject, wanted.shadows, reason)
             else:
                 self._apply_alias(uow, actor, desired, change.subject, reason)
         return plan

@@ -7,6 +7,7 @@ from turnout.services.audit import AuditService
 from turnout.services.config import ConfigService
 from turnout.services.context import ServiceContext
 from turnout.services.rollouts import RolloutService
+from turnout.services.shadow import ShadowService
 from turnout.services.tokens import TokenService
 from turnout.services.versions import VersionService
 
@@ -23,6 +24,7 @@ class Registry:
         self.tokens = TokenService(ctx)
         self.audit = AuditService(ctx)
         self.rollouts = RolloutService(ctx, self.aliases, ctx.store)
+        self.shadow = ShadowService(ctx, self.aliases)
         self.config = ConfigService(ctx, self.versions, self.aliases, self.rollouts)
 
     def close(self) -> None:

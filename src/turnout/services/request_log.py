@@ -13,11 +13,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 from turnout.domain.requests import RequestRecord
 from turnout.errors import TurnoutError
 
-__all__ = ["RequestLogWriter", "RequestSink"]
+__all__ = ["BatchWriter", "RequestLogWriter", "RequestSink"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +28,20 @@ RequestSink = Callable[[Sequence[RequestRecord]], None]
 """Writes one batch durably (blocking; run in a thread). Raises on failure."""
 
 
-class RequestLogWriter:
+class BatchWriter(Generic[T]):
+    """Queue items on the event loop; write them in batches from a worker thread.
+
+    Used for the request log and for shadow pairs: both are produced on the hot
+    path, must never block it, and may be lost only visibly (``dropped``).
+    """
+
     def __init__(
         self,
-        sink: RequestSink,
+        sink: Callable[[Sequence[T]], None],
         capacity: int = 50_000,
         batch_size: int = 2_000,
         interval: float = 0.25,
+        name: str = "request log",
     ) -> None:
         if capacity < 1 or batch_size < 1 or interval <= 0:
             raise ValueError("capacity, batch_size and interval must be positive")
@@ -39,7 +49,8 @@ class RequestLogWriter:
         self._capacity = capacity
         self._batch_size = batch_size
         self._interval = interval
-        self._queue: deque[RequestRecord] = deque()
+        self._name = name
+        self._queue: deque[T] = deque()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
         self.written = 0
@@ -50,7 +61,7 @@ class RequestLogWriter:
     def pending(self) -> int:
         return len(self._queue)
 
-    def submit(self, record: RequestRecord) -> None:
+    def submit(self, record: T) -> None:
         """Queue one record; O(1), never blocks, never raises."""
         if len(self._queue) >= self._capacity:
             self.dropped += 1
@@ -59,7 +70,8 @@ class RequestLogWriter:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="request-log")
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run(), name=self._name.replace(" ", "-"))
 
     async def stop(self) -> None:
         """Stop the loop, then write what is queued (best effort, bounded by the sink)."""
@@ -83,14 +95,16 @@ class RequestLogWriter:
             self.failed_batches += 1
             reason = exc.message if isinstance(exc, TurnoutError) else repr(exc)
             if self.last_error is None:
-                log.warning("request log write failed, keeping %d records: %s", len(batch), reason)
+                log.warning(
+                    "%s write failed, keeping %d records: %s", self._name, len(batch), reason
+                )
             self.last_error = reason
             return False
         self.written += len(batch)
         self.last_error = None
         return True
 
-    def _requeue(self, batch: list[RequestRecord]) -> None:
+    def _requeue(self, batch: list[T]) -> None:
         room = self._capacity - len(self._queue)
         keep = batch[:room] if room > 0 else []
         self.dropped += len(batch) - len(keep)
@@ -102,3 +116,7 @@ class RequestLogWriter:
             while len(self._queue) and await self.flush():
                 if len(self._queue) < self._batch_size:
                     break
+
+
+RequestLogWriter = BatchWriter[RequestRecord]
+"""The gateway's request log: a :class:`BatchWriter` of :class:`RequestRecord`."""

@@ -38,6 +38,7 @@ from turnout.errors import Conflict, NotFound
 from turnout.ports import RolloutObserver, UnitOfWork
 from turnout.services.aliases import AliasService
 from turnout.services.context import ServiceContext, record
+from turnout.services.promotion import gather_decision, require_promotion, stamp_promotion
 
 __all__ = ["RolloutReport", "RolloutService"]
 
@@ -147,6 +148,9 @@ class RolloutService:
             )
         if current.target.canary is not None:
             raise Conflict(f"alias '{alias}' already splits traffic with a canary")
+        policy = current.target.promotion
+        if policy is not None and vid != current.target.version:  # checked once, at the start
+            require_promotion(uow, self._ctx.store, alias, policy, vid, current.target.version, now)
         rollout = Rollout.begin(
             alias,
             current.target.version,
@@ -283,9 +287,20 @@ class RolloutService:
             self._write_alias(uow, principal, after, alias.target.fallbacks, text)
         if transition.kind is TransitionKind.COMPLETE:
             _stamp_gate_results(uow, after)
+            self._stamp_evidence(uow, after, now)
         self._audit(
             uow, now, principal, f"rollout.{transition.kind.value}", after, transition.message
         )
+
+    def _stamp_evidence(self, uow: UnitOfWork, rollout: Rollout, now: datetime) -> None:
+        """A completed rollout stamps the promotion evidence it started with (as it is now)."""
+        alias = uow.aliases.get(rollout.alias)
+        policy = alias.target.promotion if alias is not None else None
+        if policy is not None:
+            decision = gather_decision(
+                uow, self._ctx.store, rollout.alias, policy, rollout.candidate, rollout.stable, now
+            )
+            stamp_promotion(uow, rollout.candidate, decision)
 
     def _write_alias(
         self,

@@ -36,11 +36,14 @@ __all__ = [
     "audit_head",
     "audit_log",
     "controller_lease",
+    "eval_results",
+    "eval_runs",
     "feedback",
     "metadata",
     "providers",
     "request_log",
     "rollouts",
+    "shadow_pairs",
     "versions",
 ]
 
@@ -239,6 +242,47 @@ feedback = Table(
 )
 """Quality scores in [0, 1] for served requests (``POST /v1/feedback``, scorers)."""
 
+eval_runs = Table(
+    "eval_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("suite", String(200), nullable=False),
+    Column("suite_hash", String(64), nullable=False),
+    Column("version", String(240), nullable=False),
+    Column("alias", String(63)),
+    Column("judge", String(240)),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("mean_score", Float, nullable=False),
+    Column("passed", Integer, nullable=False),
+    Column("pass_rate", Float, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("total_cost_usd", Float),
+    Column("threshold", Float, nullable=False),
+    Index("ix_eval_runs_suite", "suite", "id"),
+    Index("ix_eval_runs_version", "version", "id"),
+)
+"""Eval runs: a suite (name and content hash) run against one version, and its summary."""
+
+eval_results = Table(
+    "eval_results",
+    metadata,
+    Column("run_id", Integer, ForeignKey("eval_runs.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("case_id", String(200), nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("ttft_ms", Float),
+    Column("tokens_in", Integer),
+    Column("tokens_out", Integer),
+    Column("cost_usd", Float),
+    Column("error", Text),
+)
+"""One row per case of an eval run, in suite order: the answer and every scorer's score."""
+
 controller_lease = Table(
     "controller_lease",
     metadata,
@@ -247,3 +291,42 @@ controller_lease = Table(
     Column("expires_at", UtcDateTime, nullable=False),
 )
 """Leader election where advisory locks do not exist (SQLite): a lease row."""
+
+
+def _side_columns(side: str) -> list[Column[object]]:
+    """One side of a shadow pair (``primary`` or ``candidate``): output and cost."""
+    return [
+        Column(f"{side}_version", String(240), nullable=False),
+        Column(f"{side}_text", Text, nullable=False),
+        Column(f"{side}_latency_ms", Float, nullable=False),
+        Column(f"{side}_ttft_ms", Float),
+        Column(f"{side}_tokens_in", Integer),
+        Column(f"{side}_tokens_out", Integer),
+        Column(f"{side}_cost_usd", Float),
+        Column(f"{side}_error", Text),
+    ]
+
+
+shadow_pairs = Table(
+    "shadow_pairs",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("request_id", String(40), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("alias", String(63), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("stream", Boolean, nullable=False),
+    Column("messages", JSON, nullable=False),
+    Column("params", JSON, nullable=False),
+    *_side_columns("primary"),
+    *_side_columns("candidate"),
+    Index("ix_shadow_pairs_alias_candidate_at", "alias", "candidate_version", "at"),
+    Index("ix_shadow_pairs_request_id", "request_id"),
+)
+"""Shadowed requests: the prompt, the answer served and the candidate's, side by side.
+
+Prompts and answers are stored in full (comparators and replays need them), so
+this table holds user content: retention is the operator's to set.
+"""

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from turnout.domain.requests import RequestRecord
 from turnout.domain.rollouts import Observation, Rollout
+from turnout.domain.shadow import ShadowCount, ShadowPair
 from turnout.store.engine import (
     WRITE_OPTION,
     build_engine,
@@ -22,6 +23,7 @@ from turnout.store.repositories import SqlUnitOfWork
 from turnout.store.rollout_observer import observe_rollout
 from turnout.store.rows import REQUEST_COLUMNS, request_params
 from turnout.store.schema import audit_head, feedback
+from turnout.store.shadow_store import count_pairs, insert_pairs, select_pairs
 
 __all__ = ["SqlStore", "chunk_sizes", "open_store"]
 
@@ -96,6 +98,32 @@ class SqlStore:
             conn = raw.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 conn.execute(insert(feedback), row)
+
+    def log_shadow_pairs(self, pairs: Sequence[ShadowPair]) -> None:
+        """Append a batch of shadow pairs, like the request log: outside the writer lock."""
+        if not pairs:
+            return
+        with translate_errors(f"shadow pairs {self.url}"), self.engine.connect() as raw:
+            conn = raw.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                insert_pairs(conn, pairs)
+
+    def shadow_pairs(
+        self,
+        alias: str,
+        candidate: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+        source: str | None = None,
+    ) -> list[ShadowPair]:
+        """The newest ``limit`` pairs of ``alias`` in the window, oldest first."""
+        with translate_errors(f"shadow pairs {self.url}"), self.engine.connect() as conn:
+            return select_pairs(conn, alias, candidate, since, until, limit, source)
+
+    def shadow_counts(self, alias: str, since: datetime | None = None) -> list[ShadowCount]:
+        with translate_errors(f"shadow pairs {self.url}"), self.engine.connect() as conn:
+            return count_pairs(conn, alias, since)
 
     def observe(self, rollout: Rollout, now: datetime) -> Observation:
         """A rollout's evidence from the request log and feedback (read-only)."""
