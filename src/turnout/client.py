@@ -15,6 +15,7 @@ from typing import Protocol
 from turnout.domain.access import LOCAL_ADMIN, ApiToken, Principal, Role
 from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.deprecations import Finding
 from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.rollouts import Rollout, RolloutPlan
 from turnout.domain.versions import ParamValue, Version
@@ -128,6 +129,9 @@ class TurnoutClient(Protocol):
     ) -> list[AuditEntry]: ...
 
     def verify_audit(self) -> tuple[int, ChainBreak | None]: ...
+
+    def deprecations(self, within_days: int = 90) -> list[Finding]:
+        """Versions any alias uses that retire within ``within_days``, soonest first."""
 
     def close(self) -> None: ...
 
@@ -316,6 +320,9 @@ class LocalClient:
 
     def verify_audit(self) -> tuple[int, ChainBreak | None]:
         return self.registry.audit.verify(self.principal)
+
+    def deprecations(self, within_days: int = 90) -> list[Finding]:
+        return self.registry.deprecations.findings(self.principal, within_days)
 
     def _saw_write(self) -> None:
         """Read your own writes: refresh the snapshot now rather than at the next poll."""

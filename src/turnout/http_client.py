@@ -28,6 +28,7 @@ from turnout import __version__
 from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasRevision, AliasTarget
 from turnout.domain.audit import AuditEntry, ChainBreak
+from turnout.domain.deprecations import Finding
 from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.rollouts import Rollout
 from turnout.domain.versions import ParamValue, Version
@@ -417,6 +418,10 @@ class HttpClient:
             params["subject"] = subject
         data = self._call("GET", "/audit", params=params)["data"]
         return [audit_from_json(item) for item in data]
+
+    def deprecations(self, within_days: int = 90) -> list[Finding]:
+        data = self._call("GET", "/deprecations", params={"within_days": within_days})
+        return [Finding.from_dict(item) for item in data["data"]]
 
     def verify_audit(self) -> tuple[int, ChainBreak | None]:
         data = self._call("GET", "/audit/verify")

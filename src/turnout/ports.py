@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, JsonValue
+from turnout.domain.catalog import CatalogEntry
 from turnout.domain.completions import Completion, Message
 from turnout.domain.eval_runs import EvalRun
+from turnout.domain.health import HealthEvent, VersionTraffic
 from turnout.domain.ids import VersionId
 from turnout.domain.providers import ProviderConfig
 from turnout.domain.requests import RequestRecord
@@ -30,6 +32,7 @@ from turnout.domain.versions import ParamValue, Version
 __all__ = [
     "AliasRepository",
     "AuditRepository",
+    "CatalogRepository",
     "ChangeListener",
     "Clock",
     "EvalRepository",
@@ -185,6 +188,22 @@ class EvalRepository(Protocol):
         """Runs newest first, without their per-case results."""
 
 
+class CatalogRepository(Protocol):
+    """Catalog overrides (``turnout catalog update``) and sent deprecation notices."""
+
+    def overrides(self) -> list[CatalogEntry]:
+        """Every stored override entry (whole merged entries), by provider and id."""
+
+    def put(self, entry: CatalogEntry, at: datetime, actor: str) -> None:
+        """Insert or replace the override of ``entry``'s id (in the caller's transaction)."""
+
+    def claim_notice(self, version: str, threshold_days: int, retires: date, at: datetime) -> bool:
+        """Record that a notice is sent; True only for the one caller that recorded it first."""
+
+    def notices(self) -> list[tuple[str, int, date]]:
+        """Every notice recorded: (version, threshold in days, retirement date)."""
+
+
 class UnitOfWork(Protocol):
     @property
     def versions(self) -> VersionRepository: ...
@@ -206,6 +225,9 @@ class UnitOfWork(Protocol):
 
     @property
     def evals(self) -> EvalRepository: ...
+
+    @property
+    def catalog(self) -> CatalogRepository: ...
 
 
 class RegistryStore(Protocol):
@@ -245,6 +267,17 @@ class RegistryStore(Protocol):
         source: str | None = None,
     ) -> list[ShadowPair]:
         """The newest ``limit`` pairs of ``alias`` in ``[since, until)``, oldest first."""
+
+    def log_health_events(self, events: Sequence[HealthEvent]) -> None:
+        """Append breaker and probe events (outside the registry's writer lock)."""
+
+    def health_events(
+        self, version: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[HealthEvent]:
+        """Health events, newest first."""
+
+    def version_traffic(self, versions: Sequence[str], since: datetime) -> list[VersionTraffic]:
+        """Requests, errors and p50/p95 latency per version since ``since`` (request log)."""
 
     def shadow_counts(self, alias: str, since: datetime | None = None) -> list[ShadowCount]:
         """Per shadow candidate of ``alias``: pairs and failures since ``since``."""

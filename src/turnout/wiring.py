@@ -12,33 +12,48 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from turnout.domain.breaker import BreakerConfig
 from turnout.domain.catalog import Catalog
 from turnout.domain.providers import ProviderConfig, ProviderKind
 from turnout.domain.versions import ParamValue
-from turnout.ports import Clock
+from turnout.ports import Clock, RegistryStore
 from turnout.services.context import ServiceContext, system_clock
 from turnout.services.registry import Registry
 
 if TYPE_CHECKING:
     from turnout.client import TurnoutClient
+    from turnout.domain.health import HealthEvent
     from turnout.gateway.asgi import TurnoutASGI
+    from turnout.gateway.failover import Failover
+    from turnout.gateway.metrics import GatewayMetrics
     from turnout.providers.caller import ProviderModelCaller
-    from turnout.services.controller import RolloutController
+    from turnout.services.controller import RolloutController, WebhookSender
     from turnout.services.evals import EvalService
+    from turnout.services.probes import ProbeRunner
+    from turnout.services.request_log import BatchWriter
 
 __all__ = [
+    "BREAKER_ENV",
     "DB_ENV",
     "DEFAULT_DB_URL",
+    "PROBE_INTERVAL_ENV",
+    "PROBE_SUITE_ENV",
+    "PROBE_TOLERANCE_ENV",
     "SNAPSHOT_ENV",
     "TOKEN_ENV",
+    "WEBHOOKS_ENV",
+    "breaker_from_env",
     "build_eval_service",
     "build_model_caller",
+    "build_probes",
     "build_server_app",
     "check_adapter_params",
     "connect_client",
     "default_db_url",
     "default_snapshot_path",
+    "effective_catalog_of",
     "open_registry",
+    "webhooks_from_env",
 ]
 
 DEFAULT_DB_URL = "sqlite:///turnout.db"
@@ -83,13 +98,47 @@ def check_adapter_params(provider: ProviderConfig, params: Mapping[str, ParamVal
 def open_registry(
     db_url: str, clock: Clock = system_clock, catalog: Catalog | None = None, migrate: bool = True
 ) -> Registry:
-    """Open the store at ``db_url`` (migrating it) and wire the registry services."""
+    """Open the store at ``db_url`` (migrating it) and wire the registry services.
+
+    The services get the *effective* catalog: ``catalog`` (default: the bundled
+    file) with the updates stored by ``turnout catalog update`` merged in, so
+    pinning rules, prices and retirement dates agree in every process.
+    """
     from turnout.catalog_file import load_bundled_catalog
     from turnout.store import open_store
 
     store = open_store(db_url, migrate=migrate)
-    context = ServiceContext(store, catalog or load_bundled_catalog(), clock, check_adapter_params)
+    base = catalog or load_bundled_catalog()
+    context = ServiceContext(store, effective_catalog_of(store, base), clock, check_adapter_params)
     return Registry(context)
+
+
+def effective_catalog_of(store: RegistryStore, base: Catalog) -> Catalog:
+    """``base`` with ``store``'s catalog overrides merged in; ``base`` if they cannot be read.
+
+    A gateway starting while the store is down (fail-static) still needs a
+    catalog: it gets the bundled one, and the services merge the overrides
+    afresh on every read once the store answers.
+    """
+    from turnout.domain.catalog_merge import effective_catalog
+    from turnout.errors import TurnoutError
+
+    try:
+        with store.unit_of_work() as uow:
+            overrides = uow.catalog.overrides()
+    except TurnoutError:
+        return base
+    return effective_catalog(base, overrides)
+
+
+WEBHOOKS_ENV = "TURNOUT_WEBHOOKS"
+"""Comma-separated webhook URLs (Slack-compatible) for registry-wide notices: deprecations."""
+
+
+def webhooks_from_env() -> tuple[str, ...]:
+    """The registry-level webhook URLs of ``$TURNOUT_WEBHOOKS`` (none if unset)."""
+    raw = os.environ.get(WEBHOOKS_ENV, "")
+    return tuple(url.strip() for url in raw.split(",") if url.strip())
 
 
 TOKEN_ENV = "TURNOUT_TOKEN"
@@ -114,19 +163,22 @@ def build_server_app(
     run_controller: bool = False,
     shadow_queue: int = 1024,
     shadow_concurrency: int = 16,
+    breaker: BreakerConfig | None = None,
 ) -> TurnoutASGI:
     """The whole ``turnout serve`` app: gateway, probes, metrics and admin API.
 
     If the store is down at start-up the app still starts: the snapshot feed
     serves the snapshot file it last wrote (fail-static) and catches up when the
     store returns; migrations run then on the next start. ``shadow_queue`` and
-    ``shadow_concurrency`` bound the shadow copies waiting and in flight per process.
+    ``shadow_concurrency`` bound the shadow copies waiting and in flight per process;
+    ``breaker`` sets the circuit breakers' thresholds (default: ``TURNOUT_BREAKER``).
     """
     from turnout.domain.shadow import ShadowPair
     from turnout.errors import StoreUnavailable
     from turnout.gateway.app import build_app
     from turnout.gateway.asgi import TurnoutASGI
     from turnout.gateway.chat import ChatGateway
+    from turnout.gateway.deprecations import DeprecationWatch
     from turnout.gateway.feedback import FeedbackEndpoint
     from turnout.gateway.metrics import GatewayMetrics
     from turnout.gateway.provider_pool import ProviderPool
@@ -159,7 +211,8 @@ def build_server_app(
     )
     shadow = ShadowRuntime(dispatcher, pairs)
     router = Router(feed, pool, registry.ctx.catalog)
-    chat = ChatGateway(router, request_log, metrics, shadow=shadow.dispatcher)
+    failover, health_events = _failover(store, metrics, breaker or breaker_from_env())
+    chat = ChatGateway(router, request_log, metrics, shadow=shadow.dispatcher, failover=failover)
     feedback = FeedbackEndpoint(store.record_feedback, metrics, clock)
     controller = build_controller(registry) if run_controller else None
 
@@ -179,7 +232,75 @@ def build_server_app(
         feedback=feedback,
         on_startup=controller.start if controller is not None else None,
         shadow=shadow,
+        writers=(health_events,),
+        deprecations=DeprecationWatch(lambda: feed.current, clock, registry.ctx.catalog),
     )
+
+
+BREAKER_ENV = "TURNOUT_BREAKER"
+"""``key=value,...`` overrides of :class:`~turnout.domain.breaker.BreakerConfig` for serve."""
+
+
+def breaker_from_env(environ: Mapping[str, str] | None = None) -> BreakerConfig:
+    """The breaker thresholds: defaults, overridden by ``TURNOUT_BREAKER``.
+
+    For example ``TURNOUT_BREAKER="failure_rate=0.3,open_s=10"``; unknown keys and
+    bad values are refused with InvalidInput naming them, so a typo cannot
+    silently leave the defaults in force.
+    """
+    from dataclasses import fields, replace
+
+    from turnout.errors import InvalidInput
+
+    text = (os.environ if environ is None else environ).get(BREAKER_ENV, "").strip()
+    config = BreakerConfig()
+    if not text:
+        return config
+    kinds = {f.name: type(getattr(config, f.name)) for f in fields(BreakerConfig)}
+    changes: dict[str, object] = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key not in kinds:
+            known = ", ".join(sorted(kinds))
+            raise InvalidInput(f"{BREAKER_ENV}: unknown key {key!r} (known: {known})")
+        try:
+            changes[key] = kinds[key](value.strip())
+        except ValueError:
+            raise InvalidInput(f"{BREAKER_ENV}: {key} must be a number, got {value!r}") from None
+    return replace(config, **changes)  # type: ignore[arg-type]
+
+
+def _failover(
+    store: RegistryStore, metrics: GatewayMetrics, config: BreakerConfig
+) -> tuple[Failover, BatchWriter[HealthEvent]]:
+    """Breakers per version whose state changes are stored for ``turnout health``."""
+    import socket
+    from dataclasses import replace
+
+    from turnout.domain.health import HealthEvent
+    from turnout.gateway.failover import Failover
+    from turnout.gateway.health import HealthBook
+    from turnout.services.request_log import BatchWriter
+    from turnout.webhooks import HttpWebhookSender
+
+    events = BatchWriter[HealthEvent](
+        store.log_health_events, capacity=10_000, batch_size=500, name="health events"
+    )
+    source = f"{socket.gethostname()}:{os.getpid()}"
+    urls = webhooks_from_env()
+    sender = HttpWebhookSender() if urls else None
+
+    def on_event(event: HealthEvent) -> None:
+        events.submit(replace(event, source=source))
+        if sender is not None:  # the webhook thread does the I/O, never the event loop
+            text = f"turnout breaker for {event.version} on {source}: {event.detail}"
+            body = {"text": text, "turnout": {"version": event.version, "state": event.state}}
+            for url in urls:
+                sender.send(url, body)
+
+    health = HealthBook(config, metrics, on_event=on_event)
+    return Failover(health, metrics), events
 
 
 def build_controller(registry: Registry, interval_s: float = 2.0) -> RolloutController:
@@ -187,6 +308,7 @@ def build_controller(registry: Registry, interval_s: float = 2.0) -> RolloutCont
     import socket
 
     from turnout.services.controller import RolloutController
+    from turnout.services.deprecations import DeprecationNotifier
     from turnout.store.leader import leader_lock
     from turnout.webhooks import HttpWebhookSender
 
@@ -196,7 +318,58 @@ def build_controller(registry: Registry, interval_s: float = 2.0) -> RolloutCont
         raise TypeError("the rollout controller needs a SQL store")
     holder = f"{socket.gethostname()}:{os.getpid()}"
     lock = leader_lock(engine, holder, registry.ctx.clock)
-    return RolloutController(registry.rollouts, lock, HttpWebhookSender(), interval_s)
+    sender = HttpWebhookSender()
+    notifier = DeprecationNotifier(registry.deprecations, registry.ctx, webhooks_from_env(), sender)
+    return RolloutController(
+        registry.rollouts,
+        lock,
+        sender,
+        interval_s,
+        deprecations=notifier,
+        probes=build_probes(registry, sender),
+    )
+
+
+PROBE_SUITE_ENV = "TURNOUT_PROBE_SUITE"
+PROBE_INTERVAL_ENV = "TURNOUT_PROBE_INTERVAL"
+PROBE_TOLERANCE_ENV = "TURNOUT_PROBE_TOLERANCE"
+
+
+def build_probes(registry: Registry, sender: WebhookSender | None = None) -> ProbeRunner | None:
+    """Active health probes for the controller: ``TURNOUT_PROBE_SUITE`` (default: the
+    packaged three-question suite) every ``TURNOUT_PROBE_INTERVAL`` seconds (default
+    300; 0 turns probes off), a regression past ``TURNOUT_PROBE_TOLERANCE`` (0.1)."""
+    from datetime import timedelta
+    from importlib.resources import files
+
+    from turnout.errors import InvalidInput
+    from turnout.eval_file import load_suite, parse_yaml_suite
+    from turnout.services.probes import ProbeRunner
+
+    try:
+        interval = float(os.environ.get(PROBE_INTERVAL_ENV, "300"))
+        tolerance = float(os.environ.get(PROBE_TOLERANCE_ENV, "0.1"))
+    except ValueError:
+        raise InvalidInput(
+            f"{PROBE_INTERVAL_ENV} and {PROBE_TOLERANCE_ENV} must be numbers"
+        ) from None
+    if interval <= 0:
+        return None
+    path = os.environ.get(PROBE_SUITE_ENV)
+    if path:
+        suite = load_suite(path)
+    else:
+        packaged = files("turnout") / "data" / "probe.yaml"
+        suite = parse_yaml_suite(packaged.read_text(encoding="utf-8"), "probe.yaml")
+    return ProbeRunner(
+        registry.ctx,
+        suite,
+        lambda: build_model_caller(registry),
+        interval=timedelta(seconds=interval),
+        tolerance=tolerance,
+        webhooks=sender,
+        urls=webhooks_from_env(),
+    )
 
 
 def build_model_caller(registry: Registry, stream: bool = False) -> ProviderModelCaller:

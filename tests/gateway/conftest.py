@@ -31,11 +31,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 
 from turnout.domain.access import LOCAL_ADMIN
+from turnout.domain.breaker import BreakerConfig
+from turnout.domain.health import HealthEvent
 from turnout.domain.providers import ProviderConfig
 from turnout.errors import ProviderError
 from turnout.gateway.app import build_app
 from turnout.gateway.asgi import TurnoutASGI
 from turnout.gateway.chat import ChatGateway
+from turnout.gateway.failover import Failover
+from turnout.gateway.health import HealthBook
 from turnout.gateway.metrics import GatewayMetrics
 from turnout.gateway.provider_pool import ProviderPool
 from turnout.gateway.routing import Router
@@ -44,7 +48,7 @@ from turnout.providers.registry import ProviderRegistry
 from turnout.providers.sim import SimProvider
 from turnout.services.context import system_clock
 from turnout.services.registry import Registry
-from turnout.services.request_log import RequestLogWriter
+from turnout.services.request_log import BatchWriter, RequestLogWriter
 from turnout.services.snapshot_feed import SnapshotFeed
 from turnout.store.notify import change_listener_factory
 from turnout.store.schema import request_log
@@ -252,9 +256,17 @@ class FixedPool(ProviderPool):
 
 
 def assemble_app(
-    db_url: str, snapshot_path: Path, adapter: ChatProvider, max_body_bytes: int
+    db_url: str,
+    snapshot_path: Path,
+    adapter: ChatProvider,
+    max_body_bytes: int,
+    breaker: BreakerConfig | None = None,
 ) -> TurnoutASGI:
-    """What ``build_server_app`` builds, with ``adapter`` behind every version."""
+    """What ``build_server_app`` builds, with ``adapter`` behind every version.
+
+    With ``breaker``, the gateway also has circuit breakers and fallback routing,
+    and stores their events, as ``turnout serve`` does.
+    """
     registry = open_registry(db_url)
     store = registry.ctx.store
     feed = SnapshotFeed(
@@ -267,9 +279,21 @@ def assemble_app(
     metrics = GatewayMetrics()
     writer = RequestLogWriter(store.log_requests)
     router = Router(feed, pool, registry.ctx.catalog)
-    chat = ChatGateway(router, writer, metrics, max_body_bytes=max_body_bytes)
+    failover, writers = None, ()
+    if breaker is not None:
+        events = BatchWriter[HealthEvent](store.log_health_events, interval=0.05)
+        failover = Failover(HealthBook(breaker, metrics, on_event=events.submit), metrics)
+        writers = (events,)
+    chat = ChatGateway(router, writer, metrics, max_body_bytes=max_body_bytes, failover=failover)
     return TurnoutASGI(
-        build_app(registry), chat, feed, writer, pool, metrics, on_shutdown=registry.close
+        build_app(registry),
+        chat,
+        feed,
+        writer,
+        pool,
+        metrics,
+        on_shutdown=registry.close,
+        writers=writers,
     )
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from turnout.cli.output import Output, when
 from turnout.cli.state import state_of
+from turnout.domain.deprecations import DEFAULT_WINDOW_DAYS
 from turnout.domain.promotion import PromotionPolicy
-from turnout.errors import InvalidInput
+from turnout.errors import InvalidInput, TurnoutError
 from turnout.serialize import alias_json, revision_json
 from turnout.services.aliases import AliasChange
+
+if TYPE_CHECKING:
+    from turnout.client import TurnoutClient
 
 app = typer.Typer(
     help="Point aliases at versions, flip them, roll them back.", no_args_is_help=True
@@ -89,6 +93,24 @@ def set_alias(
         name, version, fallback, reason, expect_revision, allow_floating, True if protect else None
     )
     _report(state.output, change)
+    if change.changed:
+        _warn_retiring(state.output, state.client(), change)
+
+
+def _warn_retiring(out: Output, client: TurnoutClient, change: AliasChange) -> None:
+    """Warn (stderr) when what the alias now serves retires within 90 days.
+
+    The flip is already written: a failure to look the dates up (an older
+    server without the route) must not turn it into an error.
+    """
+    served = {str(vid) for vid in change.revision.target.versions()}
+    try:
+        findings = client.deprecations(DEFAULT_WINDOW_DAYS)
+    except TurnoutError:
+        return
+    for finding in findings:
+        if finding.version in served:
+            out.warn(finding.describe())
 
 
 @app.command("rollback")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from turnout.cli.state import State, state_of
+from turnout.domain.deprecations import Finding
 from turnout.errors import CheckFailed, InvalidInput
 
 ConfigPath = Annotated[Path, typer.Option("--file", "-f", help="The config file.")]
@@ -71,6 +73,7 @@ def plan(
     assert isinstance(client, LocalClient)
     result = client.registry.config.plan(client.principal, desired, reason)
     _print_plan(state, result)
+    _warn_deprecations(state, client.registry.deprecations.for_desired(client.principal, desired))
     protected = [
         c.subject
         for c in result.changes
@@ -101,6 +104,13 @@ def apply(
     assert isinstance(client, LocalClient)
     result = client.registry.config.apply(client.principal, desired, reason)
     _print_plan(state, result, applied=True)
+    _warn_deprecations(state, client.registry.deprecations.findings(client.principal))
+
+
+def _warn_deprecations(state: State, findings: Sequence[Finding]) -> None:
+    """One warning line per version in use retiring within 90 days (stderr: --json stays clean)."""
+    for finding in findings:
+        state.output.warn(finding.describe())
 
 
 def _print_plan(state: State, result: object, applied: bool = False) -> None:

@@ -119,6 +119,38 @@ class _Story:
         snapshot = Path(self.db_url.removeprefix("sqlite:///")).with_name("snapshot.json")
         run_shadow_traffic(self.console, self.db_url, snapshot, "prod-chat", seconds)
 
+    def outage(self) -> None:
+        """Traffic through a real gateway while the primary fails, then recovers."""
+        from turnout.cli.demo_live import run_live
+
+        folder = Path(self.db_url.removeprefix("sqlite:///")).parent
+        failing, healthy = folder / "outage.yaml", folder / "recovered.yaml"
+        version = "sim/chat-2025-12-01"
+        for path, rate in ((failing, 1.0), (healthy, 0.0)):
+            path.write_text(
+                f"versions:\n  - id: {version}\n    prompt_version: support-v14\n"
+                f"    params: {{latency_ms: 12, quality: 1.0, error_rate: {rate}}}\n",
+                encoding="utf-8",
+            )
+
+        def fail() -> None:
+            self.run(f"apply -f {failing} --reason 'demo: the provider goes down'")
+
+        def recover() -> None:
+            self.run(f"apply -f {healthy} --reason 'demo: the provider is back'")
+
+        run_live(
+            self.console,
+            self.db_url,
+            folder / "snapshot.json",
+            [
+                (1.6, f"{version} starts failing every request", fail),
+                (5.1, f"{version} recovers", recover),
+            ],
+            duration=9.2,
+            note="seen by the client, through the whole outage",
+        )
+
     def ask(self, alias: str) -> None:
         """Resolve the alias in-process (as the SDK does) and ask the sim model."""
         from turnout.client import LocalClient
@@ -258,9 +290,10 @@ def _tell(story: _Story) -> None:
     story.run("alias history prod-chat")
 
     _evidence(story)
+    _trouble(story)
 
     story.chapter(
-        "13. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
+        "16. The record and the audit chain", "Every write is in a hash-chained, verifiable log."
     )
     story.run("version show sim/chat-2025-12-01")
     story.run("audit --limit 5")
@@ -325,3 +358,48 @@ def _example_suite() -> Path:
     if not found.is_file():
         raise RuntimeError(f"{found} is missing: run the demo from a source checkout (make demo)")
     return found
+
+
+def _trouble(story: _Story) -> None:
+    """A retirement date coming up, a floating id in application code, an outage."""
+    story.chapter(
+        "13. Deprecations",
+        "The catalog knows providers' shut-off dates; anything an alias uses that retires "
+        "soon is listed with days left and the replacement (--fail exits 1, for CI).",
+    )
+    story.run("version add openai/gpt-4o-2024-11-20")
+    story.run("alias set legacy-summarizer openai/gpt-4o-2024-11-20")
+    story.run("deprecations --within 90")
+    story.run("deprecations --within 90 --fail", expect=1)
+
+    story.chapter(
+        "14. Lint",
+        "Model ids in application code and config, checked before they ship: floating ids "
+        "and soon-retired ones, with a pinned id to use instead.",
+    )
+    folder = Path(story.db_url.removeprefix("sqlite:///")).parent
+    app = folder / "support_bot.py"
+    app.write_text(
+        "from openai import OpenAI\n\n"
+        "client = OpenAI()\n"
+        "reply = client.chat.completions.create(\n"
+        '    model="gpt-4o",\n'
+        '    messages=[{"role": "user", "content": "hello"}],\n'
+        ")\n",
+        encoding="utf-8",
+    )
+    story.console.print(f"[dim]{app.name}:[/dim]")
+    story.console.print(app.read_text(encoding="utf-8").rstrip(), highlight=False)
+    story.run(f"lint {app}", expect=1)
+
+    story.chapter(
+        "15. An outage, routed around",
+        "prod-chat gets a fallback; then its primary fails every request. Each gateway's "
+        "breaker opens, traffic moves to the fallback, and comes back on recovery.",
+    )
+    story.run(
+        "alias set prod-chat sim/chat-2025-12-01 --fallback sim/chat-2025-09-01 "
+        "--reason 'a fallback for outages'"
+    )
+    story.outage()
+    story.run("health --window-minutes 5")

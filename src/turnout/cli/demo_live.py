@@ -107,6 +107,7 @@ def run_live(
     snapshot_path: Path,
     steps: list[tuple[float, str, Callable[[], None]]],
     duration: float,
+    note: str = "(sim/chat-2025-01-01 is configured to fail 1% of requests)",
 ) -> None:
     """Serve ``db_url``, send traffic, run each ``(at_seconds, label, action)``, print tallies."""
     from turnout.wiring import build_server_app
@@ -137,7 +138,4 @@ def run_live(
     finally:
         traffic.stop()
         stop_server()
-    console.print(
-        f"[dim]{traffic.total} requests, {traffic.errors} errors "
-        "(sim/chat-2025-01-01 is configured to fail 1% of requests)[/dim]"
-    )
+    console.print(f"[dim]{traffic.total} requests, {traffic.errors} errors {note}[/dim]")

@@ -18,9 +18,13 @@ from typer.core import TyperGroup
 from turnout.cli import (
     aliases,
     audit,
+    catalog,
     config,
     demo,
+    deprecations,
     evals,
+    health,
+    lint,
     rollouts,
     serve,
     shadow,
@@ -111,8 +115,12 @@ app.add_typer(rollouts.app, name="rollout")
 app.add_typer(evals.app, name="eval")
 app.add_typer(shadow.app, name="shadow")
 app.add_typer(tokens.app, name="token")
+app.add_typer(catalog.app, name="catalog")
 audit.register(app)
 config.register(app)
+deprecations.register(app)
+health.register(app)
+lint.register(app)
 serve.register(app)
 demo.register(app)
 

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from turnout.gateway.chat import ChatGateway
+from turnout.gateway.deprecations import DeprecationWatch
 from turnout.gateway.feedback import FeedbackEndpoint
 from turnout.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from turnout.gateway.provider_pool import ProviderPool
 from turnout.gateway.shadow import ShadowRuntime
-from turnout.services.request_log import RequestLogWriter
+from turnout.services.request_log import BatchWriter, RequestLogWriter
 
 __all__ = ["FeedControl", "TurnoutASGI"]
 
@@ -57,8 +58,12 @@ class TurnoutASGI:
         feedback: FeedbackEndpoint | None = None,
         on_startup: Callable[[], None] | None = None,
         shadow: ShadowRuntime | None = None,
+        writers: Sequence[BatchWriter[Any]] = (),
+        deprecations: DeprecationWatch | None = None,
     ) -> None:
+        self._deprecations = deprecations  # retirement dates: /metrics gauge, /readyz detail
         self._admin = admin
+        self._writers = tuple(writers)  # more batch writers run beside the request log
         self._shadow = shadow
         self._chat = chat
         self._feed = feed
@@ -99,6 +104,8 @@ class TurnoutASGI:
         }
         if self._shadow is not None:
             status["shadow"] = self._shadow.status()
+        if self._deprecations is not None:  # detail only: never changes the status code
+            status["deprecations"] = self._deprecations.served()
         ready = bool(status.get("ready"))
         degraded = status.get("degraded") is not None or self._log.last_error is not None
         status["status"] = "not_ready" if not ready else ("degraded" if degraded else "ok")
@@ -109,6 +116,8 @@ class TurnoutASGI:
         metrics.log_pending.set(self._log.pending)
         if self._shadow is not None:
             self._shadow.copy_gauges(metrics)
+        if self._deprecations is not None:
+            self._deprecations.copy_gauges(metrics)
         status = self._feed.status()
         marker, age = status.get("marker"), status.get("snapshot_age_s")
         metrics.snapshot_marker.set(marker if isinstance(marker, int | float) else 0)
@@ -128,6 +137,8 @@ class TurnoutASGI:
                 try:
                     await self._feed.start()
                     self._log.start()
+                    for writer in self._writers:
+                        writer.start()
                     if self._shadow is not None:
                         self._shadow.start()
                     if self._on_startup is not None:
@@ -142,6 +153,8 @@ class TurnoutASGI:
                         if self._shadow is not None:
                             await self._shadow.stop()
                         await self._log.stop()
+                        for writer in self._writers:
+                            await writer.stop()
                 except TimeoutError:
                     log.warning(
                         "request log: %d records not written at shutdown", self._log.pending

@@ -13,7 +13,6 @@ metric observations.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -28,9 +27,11 @@ from starlette.types import Receive, Scope, Send
 from turnout.domain.completions import Completion
 from turnout.domain.requests import RequestRecord, estimate_cost, new_request_id
 from turnout.domain.scorers import score_answer
-from turnout.errors import InvalidInput, ProviderError, TurnoutError, http_status_for
+from turnout.errors import InvalidInput, TurnoutError, http_status_for
 from turnout.gateway.answer_text import answer_text, delta_text, text_of
+from turnout.gateway.calls import adapter_failure, call_route, close_stream, open_stream
 from turnout.gateway.errors import error_body
+from turnout.gateway.failover import Failover
 from turnout.gateway.metrics import GatewayMetrics
 from turnout.gateway.routing import Route, Router
 from turnout.gateway.shadow import ShadowDispatcher
@@ -78,12 +79,6 @@ class _Outcome:
         self.scores = scores
 
 
-def _adapter_failure(route: Route, exc: Exception) -> ProviderError:
-    """An adapter bug or an unconverted library error: a 502, logged with its traceback."""
-    log.exception("provider adapter for %s raised %s", route.version, type(exc).__name__)
-    return ProviderError(f"{route.version}: the provider adapter failed ({type(exc).__name__})")
-
-
 class ChatGateway:
     """Serves chat completions for every alias in the router's current snapshot."""
 
@@ -95,9 +90,11 @@ class ChatGateway:
         max_body_bytes: int = 4 * 1024 * 1024,
         upstream_timeout_s: float = 600.0,
         shadow: ShadowDispatcher | None = None,
+        failover: Failover | None = None,
     ) -> None:
         self._router = router
         self._shadow = shadow
+        self._failover = failover
         self._log = request_log
         self._metrics = metrics
         self._max_body = max_body_bytes
@@ -134,6 +131,9 @@ class ChatGateway:
                 raise InvalidInput("'model' must be an alias or a pinned version id")
             key = _sticky_key(scope, body)
             route = self._router.route(model, key)
+            chain = route.fallbacks
+            if self._failover is not None:
+                route = self._failover.pick(route)
             request = ChatRequest.from_openai(
                 body, model=route.model, defaults=route.params, timeout_s=self._timeout
             )
@@ -142,26 +142,23 @@ class ChatGateway:
             headers = [JSON_HEADER, (b"x-turnout-request-id", request_id.encode())]
             await respond(send, http_status_for(exc), headers, error_bytes(exc))
             return
-        headers = [
-            (b"x-turnout-alias", route.alias_header),
-            (b"x-turnout-version", route.version_header),
-            (b"x-turnout-arm", route.arm_header),
-            (b"x-turnout-request-id", request_id.encode()),
-        ]
+        attempt = _Attempt(request_id, started, key_hash(key), chain)
         if request.stream:
             # A stream can run for minutes: if the client goes away, cancel the
             # upstream call at once rather than pay for tokens nobody reads.
             guard = DisconnectGuard(receive)
             try:
-                outcome = await self._stream(route, request, headers, guard, send)
+                route, outcome = await self._stream(route, request, attempt, guard, send)
             finally:
                 guard.close()
         else:
             # An unstreamed call is not watched: a watcher task per request costs
             # more CPU than the rest of the gateway's own work (measured), and the
             # answer of an abandoned call is simply not written.
-            outcome = await self._complete(route, request, headers, send)
-        latency = self._record(route, request_id, started, request.stream, outcome, key_hash(key))
+            route, outcome = await self._complete(route, request, attempt, send)
+        latency = self._record(
+            route, request_id, started, request.stream, outcome, attempt.hashed_key
+        )
         if route.shadows and self._shadow is not None and route.alias is not None:
             # After the answer is sent and logged: a copy can no longer delay it.
             primary = _primary_completion(route, outcome, latency, started)
@@ -170,26 +167,54 @@ class ChatGateway:
             )
 
     async def _complete(
-        self,
-        route: Route,
-        request: ChatRequest,
-        headers: list[tuple[bytes, bytes]],
-        send: Send,
-    ) -> _Outcome:
-        try:
-            result = await route.provider.complete(request)
-        except TurnoutError as exc:
-            return await self._fail(send, headers, exc)
-        except Exception as exc:
-            return await self._fail(send, headers, _adapter_failure(route, exc))
+        self, route: Route, request: ChatRequest, attempt: _Attempt, send: Send
+    ) -> tuple[Route, _Outcome]:
+        result, error = await call_route(route, request)
+        if error is not None:
+            retry = self._retry(route, request, attempt, error)
+            if retry is not None:
+                route, request = retry
+                result, error = await call_route(route, request)
+        if self._failover is not None:
+            self._failover.record(route, error)
+        headers = _headers(route, attempt.request_id)
+        if error is not None or result is None:
+            assert error is not None
+            return route, await self._fail(send, headers, error)
         result["model"] = route.version
         headers.append(JSON_HEADER)
         await respond(send, 200, headers, orjson.dumps(result))
         if not (route.scorers or route.shadows):
-            return _Outcome(200, usage=usage_of(result))
+            return route, _Outcome(200, usage=usage_of(result))
         text = answer_text(result)
         scores = _score(route, request, text) if route.scorers else ()
-        return _Outcome(200, usage=usage_of(result), scores=scores, text=text)
+        return route, _Outcome(200, usage=usage_of(result), scores=scores, text=text)
+
+    def _retry(
+        self, failed: Route, request: ChatRequest, attempt: _Attempt, error: TurnoutError
+    ) -> tuple[Route, ChatRequest] | None:
+        """The fallback to try once more after ``error`` (the failed attempt is logged)."""
+        if self._failover is None or not attempt.chain:
+            return None
+        fallback = self._failover.retry(failed, attempt.chain, error)
+        if fallback is None:
+            return None
+        failed_outcome = _Outcome(http_status_for(error), error)
+        self._record(
+            failed,
+            attempt.request_id,
+            attempt.started,
+            request.stream,
+            failed_outcome,
+            attempt.hashed_key,
+        )
+        again = ChatRequest.from_openai(
+            request.body,
+            model=fallback.model,
+            defaults=fallback.params,
+            timeout_s=request.timeout_s,
+        )
+        return fallback, again
 
     async def _fail(
         self, send: Send, headers: list[tuple[bytes, bytes]], error: TurnoutError
@@ -203,30 +228,37 @@ class ChatGateway:
         self,
         route: Route,
         request: ChatRequest,
-        headers: list[tuple[bytes, bytes]],
+        attempt: _Attempt,
         guard: DisconnectGuard,
         send: Send,
-    ) -> _Outcome:
-        chunks = route.provider.stream(request)
+    ) -> tuple[Route, _Outcome]:
+        chunks: AsyncIterator[dict[str, Any]] | None = None
         ttft: float | None = None
         try:
-            try:
-                first = await anext(chunks)
-            except StopAsyncIteration:
-                first = None
-            except TurnoutError as exc:
-                return await self._fail(send, headers, exc)
-            except Exception as exc:
-                return await self._fail(send, headers, _adapter_failure(route, exc))
+            chunks, first, error = await open_stream(route, request)
+            if error is not None:  # nothing was sent yet: a fallback may still answer
+                retry = self._retry(route, request, attempt, error)
+                if retry is not None:
+                    route, request = retry
+                    chunks, first, error = await open_stream(route, request)
+            headers = _headers(route, attempt.request_id)
+            if error is not None:
+                if self._failover is not None:
+                    self._failover.record(route, error)
+                return route, await self._fail(send, headers, error)
             ttft = time.perf_counter()
             start = {"type": "http.response.start", "status": 200}
             await send({**start, "headers": [*SSE_RESPONSE_HEADERS, *headers]})
-            return await self._pump(route, request, first, chunks, send, ttft)
+            outcome = await self._pump(route, request, first, chunks, send, ttft)
+            if self._failover is not None:
+                self._failover.record(route, outcome.error)
+            return route, outcome
         except asyncio.CancelledError:
             if not guard.absorb():
                 raise
-            await _close(chunks)
-            return _Outcome(499, ttft=ttft, error_class=_DISCONNECTED)
+            if chunks is not None:
+                await close_stream(chunks)
+            return route, _Outcome(499, ttft=ttft, error_class=_DISCONNECTED)
 
     async def _pump(
         self,
@@ -256,7 +288,7 @@ class ChatGateway:
         except TurnoutError as exc:  # cut mid-stream: tell the client in-band, then end
             error = exc
         except Exception as exc:
-            error = _adapter_failure(route, exc)
+            error = adapter_failure(route, exc)
         if error is not None:
             await send(sse_event(error_bytes(error)))
         await send({"type": "http.response.body", "body": SSE_DONE, "more_body": False})
@@ -311,6 +343,29 @@ class ChatGateway:
         return latency
 
 
+class _Attempt:
+    """What a retry needs to log the failed attempt beside the final one."""
+
+    __slots__ = ("chain", "hashed_key", "request_id", "started")
+
+    def __init__(
+        self, request_id: str, started: float, hashed_key: str | None, chain: tuple[Route, ...]
+    ) -> None:
+        self.request_id = request_id
+        self.started = started
+        self.hashed_key = hashed_key
+        self.chain = chain
+
+
+def _headers(route: Route, request_id: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-turnout-alias", route.alias_header),
+        (b"x-turnout-version", route.version_header),
+        (b"x-turnout-arm", route.arm_header),
+        (b"x-turnout-request-id", request_id.encode()),
+    ]
+
+
 def _primary_completion(
     route: Route, outcome: _Outcome, latency_s: float, started: float
 ) -> Completion:
@@ -353,10 +408,3 @@ def key_hash(key: str | None) -> str | None:
     if key is None:
         return None
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
-
-
-async def _close(chunks: AsyncIterator[dict[str, Any]]) -> None:
-    aclose = getattr(chunks, "aclose", None)
-    if aclose is not None:
-        with contextlib.suppress(Exception):
-            await aclose()

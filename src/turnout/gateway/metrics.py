@@ -155,6 +155,30 @@ class GatewayMetrics:
             "Shadow pairs not stored (writer queue full).",
             registry=self.registry,
         )
+        self.breaker_state = Gauge(
+            "turnout_breaker_state",
+            "Circuit breaker per version: 0 closed, 1 half-open, 2 open.",
+            ("version",),
+            registry=self.registry,
+        )
+        self.breaker_transitions = Counter(
+            "turnout_breaker_transitions",
+            "Breaker state changes per version, by the state entered.",
+            ("version", "state"),
+            registry=self.registry,
+        )
+        self.fallbacks = Counter(
+            "turnout_fallbacks",
+            "Requests served by a fallback, by alias, the version skipped and why.",
+            ("alias", "skipped", "reason"),
+            registry=self.registry,
+        )
+        self.days_to_retirement = Gauge(
+            "turnout_version_days_to_retirement",
+            "Days until a registered version is shut off by its provider (negative: past).",
+            ("version",),
+            registry=self.registry,
+        )
         self._feedback_sources: set[str] = set()
         self._series: dict[tuple[str, str, str], _Series] = {}
         self._collect_hooks: list[Callable[[GatewayMetrics], None]] = []

@@ -66,6 +66,7 @@ class Route:
     arm_header: bytes
     scorers: tuple[str, ...] = ()  # online scorers (during a rollout, on both arms)
     shadows: tuple[ShadowRoute, ...] = ()  # candidates sent a copy after the answer
+    fallbacks: tuple[Route, ...] = ()  # the alias's chain, in order (arm "fallback")
 
     @property
     def alias_label(self) -> str:
@@ -165,13 +166,17 @@ class Router:
                 ShadowRoute(policy, self._build(snapshot, name, policy.candidate, "shadow"))
                 for policy in target.shadows
             )
-            route = replace(self._arm_route(snapshot, stable), shadows=shadows)
+            chain = tuple(self._build(snapshot, name, vid, "fallback") for vid in target.fallbacks)
+            route = replace(self._arm_route(snapshot, stable), shadows=shadows, fallbacks=chain)
             if canary is None:
                 aliases[name] = route
             else:
                 scorers = target.canary.scorers if target.canary is not None else ()
                 canary_route = replace(
-                    self._arm_route(snapshot, canary), scorers=scorers, shadows=shadows
+                    self._arm_route(snapshot, canary),
+                    scorers=scorers,
+                    shadows=shadows,
+                    fallbacks=chain,
                 )
                 route = replace(route, scorers=scorers)
                 splits[name] = _Split(route, canary_route, canary.salt, canary.weight)

@@ -17,9 +17,10 @@ from typing import Protocol
 from turnout.domain.rollouts import Transition, TransitionKind
 from turnout.errors import TurnoutError
 from turnout.ports import LeaderLock
+from turnout.services.deprecations import DeprecationNotifier
 from turnout.services.rollouts import RolloutService
 
-__all__ = ["RolloutController", "WebhookSender", "webhook_body"]
+__all__ = ["ProbeSchedule", "RolloutController", "WebhookSender", "webhook_body"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,12 @@ def webhook_body(transition: Transition) -> dict[str, object]:
     }
 
 
+class ProbeSchedule(Protocol):
+    """Active health probes (:class:`turnout.services.probes.ProbeRunner`)."""
+
+    def run_if_due(self) -> object: ...
+
+
 class RolloutController:
     def __init__(
         self,
@@ -74,9 +81,13 @@ class RolloutController:
         lock: LeaderLock,
         webhooks: WebhookSender | None = None,
         interval_s: float = 2.0,
+        deprecations: DeprecationNotifier | None = None,
+        probes: ProbeSchedule | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
+        self._deprecations = deprecations  # checked by the leader, at most once an hour
+        self._probes = probes  # active health probes, run by the leader when due
         self._service = service
         self._lock = lock
         self._webhooks = webhooks
@@ -92,6 +103,10 @@ class RolloutController:
         self.leading = self._lock.acquire()
         if not self.leading:
             return []
+        if self._deprecations is not None:
+            self._deprecations.run_if_due()  # never raises for a store outage
+        if self._probes is not None:
+            self._probes.run_if_due()  # nor do the probes
         try:
             changes = self._service.tick()
         except TurnoutError as exc:  # the store went away mid-look: try again next time

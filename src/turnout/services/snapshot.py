@@ -25,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -117,10 +117,15 @@ def _arms(name: str, target: AliasTarget, revision: int) -> tuple[Resolution, Re
 
 @dataclass(frozen=True, slots=True)
 class SnapshotVersion:
-    """A registered version as the gateway calls it: its default request params."""
+    """A registered version as the gateway calls it: its default request params.
+
+    ``retires`` is its retirement date (its own, else a stored catalog update's),
+    for the ``turnout_version_days_to_retirement`` gauge and ``/readyz``.
+    """
 
     id: str
     params: Mapping[str, ParamValue]
+    retires: date | None = None
 
 
 _NO_VERSIONS: Mapping[str, SnapshotVersion] = MappingProxyType({})
@@ -209,8 +214,14 @@ def load_snapshot(store: RegistryStore, clock: Clock) -> RoutingSnapshot:
     with store.unit_of_work() as uow:
         head = uow.audit.head()
         aliases = {alias.name: (alias.target, alias.revision) for alias in uow.aliases.all()}
+        updated = {(e.provider, e.model_id): e.retires for e in uow.catalog.overrides()}
         versions = {
-            str(v.id): SnapshotVersion(str(v.id), dict(v.params)) for v in uow.versions.all()
+            str(v.id): SnapshotVersion(
+                str(v.id),
+                dict(v.params),
+                v.retirement_date or updated.get((v.id.provider, v.id.model)),
+            )
+            for v in uow.versions.all()
         }
         providers = {p.name: p for p in uow.providers.all()}
     return RoutingSnapshot.build(head[0] if head else 0, clock(), aliases, versions, providers)
@@ -249,12 +260,19 @@ def snapshot_json(snapshot: RoutingSnapshot) -> dict[str, Any]:
             }
             for name in snapshot.aliases()
         },
-        "versions": {vid: {"params": dict(v.params)} for vid, v in snapshot.versions.items()},
+        "versions": {vid: _version_json(v) for vid, v in snapshot.versions.items()},
         "providers": {
             name: {"kind": p.kind.value, "base_url": p.base_url, "api_key_env": p.api_key_env}
             for name, p in snapshot.providers.items()
         },
     }
+
+
+def _version_json(version: SnapshotVersion) -> dict[str, Any]:
+    out: dict[str, Any] = {"params": dict(version.params)}
+    if version.retires is not None:  # absent, not null: files of older releases still load
+        out["retires"] = version.retires.isoformat()
+    return out
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> RoutingSnapshot:
@@ -270,7 +288,11 @@ def snapshot_from_json(data: Mapping[str, Any]) -> RoutingSnapshot:
         if loaded_at.tzinfo is None:
             raise InvalidInput("routing snapshot 'loaded_at' has no timezone")
         versions = {
-            str(vid): SnapshotVersion(str(vid), dict(entry.get("params") or {}))
+            str(vid): SnapshotVersion(
+                str(vid),
+                dict(entry.get("params") or {}),
+                date.fromisoformat(entry["retires"]) if entry.get("retires") else None,
+            )
             for vid, entry in (data.get("versions") or {}).items()
         }
         providers = {

@@ -21,6 +21,7 @@ from turnout.domain.providers import ProviderConfig
 from turnout.domain.versions import Version
 from turnout.errors import Conflict, NotFound
 from turnout.store import rows
+from turnout.store.catalog_repository import SqlCatalog
 from turnout.store.eval_repository import SqlEvals
 from turnout.store.rollout_repository import SqlRollouts
 from turnout.store.schema import (
@@ -294,3 +295,4 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(conn)
         self.rollouts = SqlRollouts(conn)
         self.evals = SqlEvals(conn)
+        self.catalog = SqlCatalog(conn)

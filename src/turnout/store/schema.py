@@ -35,10 +35,13 @@ __all__ = [
     "api_tokens",
     "audit_head",
     "audit_log",
+    "catalog_overrides",
     "controller_lease",
+    "deprecation_notices",
     "eval_results",
     "eval_runs",
     "feedback",
+    "health_events",
     "metadata",
     "providers",
     "request_log",
@@ -330,3 +333,57 @@ shadow_pairs = Table(
 Prompts and answers are stored in full (comparators and replays need them), so
 this table holds user content: retention is the operator's to set.
 """
+
+catalog_overrides = Table(
+    "catalog_overrides",
+    metadata,
+    Column("provider", String(32), primary_key=True),
+    Column("model_id", String(200), primary_key=True),
+    Column("family", String(200), nullable=False),
+    Column("pinned", Boolean, nullable=False),
+    Column("points_to", String(200)),
+    Column("released", Date),
+    Column("deprecated", Date),
+    Column("retires", Date),
+    Column("replacement", Text),
+    Column("price_in_per_mtok", Float),
+    Column("price_out_per_mtok", Float),
+    Column("source", Text),
+    Column("checked", Date),
+    Column("note", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+"""Catalog entries merged in by ``turnout catalog update``, whole (the merged entry).
+
+The effective catalog is the bundled file with these merged over it, by the
+same rules as the update (``turnout.domain.catalog_merge``)."""
+
+deprecation_notices = Table(
+    "deprecation_notices",
+    metadata,
+    Column("version", String(240), primary_key=True),
+    Column("threshold_days", Integer, primary_key=True, autoincrement=False),
+    Column("retires", Date, primary_key=True),
+    Column("sent_at", UtcDateTime, nullable=False),
+)
+"""One row per (version, threshold, retirement date) a webhook notice was sent for:
+inserted in the transaction that decides to send, so replicas and restarts send once.
+A new retirement date (the provider moved it) is news, and gets notices of its own."""
+
+health_events = Table(
+    "health_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("version", String(240), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("source", String(120), nullable=False),
+    Index("ix_health_events_version_at", "version", "at"),
+    Index("ix_health_events_at", "at"),
+)
+"""Breaker state changes (each gateway's) and probe verdicts (the controller's)."""

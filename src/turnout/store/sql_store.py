@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select
 
+from turnout.domain.health import HealthEvent, VersionTraffic
 from turnout.domain.requests import RequestRecord
 from turnout.domain.rollouts import Observation, Rollout
 from turnout.domain.shadow import ShadowCount, ShadowPair
@@ -18,6 +19,7 @@ from turnout.store.engine import (
     safe_url,
     translate_errors,
 )
+from turnout.store.health_store import insert_events, select_events, version_traffic
 from turnout.store.migrate import ensure_schema
 from turnout.store.repositories import SqlUnitOfWork
 from turnout.store.rollout_observer import observe_rollout
@@ -124,6 +126,25 @@ class SqlStore:
     def shadow_counts(self, alias: str, since: datetime | None = None) -> list[ShadowCount]:
         with translate_errors(f"shadow pairs {self.url}"), self.engine.connect() as conn:
             return count_pairs(conn, alias, since)
+
+    def log_health_events(self, events: Sequence[HealthEvent]) -> None:
+        """Append breaker and probe events (outside the registry's writer lock)."""
+        if not events:
+            return
+        with translate_errors(f"health events {self.url}"), self.engine.connect() as raw:
+            conn = raw.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                insert_events(conn, events)
+
+    def health_events(
+        self, version: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[HealthEvent]:
+        with translate_errors(f"health events {self.url}"), self.engine.connect() as conn:
+            return select_events(conn, version, since, limit)
+
+    def version_traffic(self, versions: Sequence[str], since: datetime) -> list[VersionTraffic]:
+        with translate_errors(f"request log {self.url}"), self.engine.connect() as conn:
+            return version_traffic(conn, versions, since)
 
     def observe(self, rollout: Rollout, now: datetime) -> Observation:
         """A rollout's evidence from the request log and feedback (read-only)."""
