@@ -155,3 +155,13 @@ aliases:
     # a file that does not mention shadows or promotion leaves them alone
     bare = parse_config(f"aliases:\n  {ALIAS}:\n    version: {V1}\n", "turnout.yaml")
     assert registry.config.plan(LOCAL_ADMIN, bare).changes == ()
+
+
+def test_a_new_fallback_needs_the_policy_suites_evidence(registry: Registry) -> None:
+    before = registry.aliases.get(ALIAS).revision
+    with pytest.raises(PromotionRefused, match=r"new fallback .* suite 'qa' on sim/chat-003"):
+        registry.aliases.set(LOCAL_ADMIN, ALIAS, V1, fallbacks=[V3])
+    assert registry.aliases.get(ALIAS).revision == before
+    store_eval_run(registry, V3, 0.4)  # any run of the suite: a fallback is not promoted
+    change = registry.aliases.set(LOCAL_ADMIN, ALIAS, V1, fallbacks=[V3])
+    assert [str(v) for v in change.revision.target.fallbacks] == [V3]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,10 @@ from rich.markup import escape
 from turnout.cli.state import State, state_of
 from turnout.domain.deprecations import Finding
 from turnout.errors import CheckFailed, InvalidInput
+
+if TYPE_CHECKING:
+    from turnout.client import LocalClient
+    from turnout.domain.plan import DesiredState
 
 ConfigPath = Annotated[Path, typer.Option("--file", "-f", help="The config file.")]
 
@@ -74,6 +78,7 @@ def plan(
     result = client.registry.config.plan(client.principal, desired, reason)
     _print_plan(state, result)
     _warn_deprecations(state, client.registry.deprecations.for_desired(client.principal, desired))
+    _warn_fallbacks(state, client, desired)
     protected = [
         c.subject
         for c in result.changes
@@ -105,6 +110,14 @@ def apply(
     result = client.registry.config.apply(client.principal, desired, reason)
     _print_plan(state, result, applied=True)
     _warn_deprecations(state, client.registry.deprecations.findings(client.principal))
+    _warn_fallbacks(state, client, desired)
+
+
+def _warn_fallbacks(state: State, client: LocalClient, desired: DesiredState) -> None:
+    """Fallbacks of the file's aliases that have fallen behind (as ``turnout health``)."""
+    names = {alias.name for alias in desired.aliases}
+    for problem in client.registry.health.fallback_problems(names):
+        state.output.warn(f"alias {problem.alias}: fallback {problem.fallback} {problem.problem}")
 
 
 def _warn_deprecations(state: State, findings: Sequence[Finding]) -> None:

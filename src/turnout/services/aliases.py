@@ -28,7 +28,11 @@ from turnout.domain.versions import VersionStatus
 from turnout.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from turnout.ports import UnitOfWork
 from turnout.services.context import ServiceContext, record
-from turnout.services.promotion import require_promotion, stamp_promotion
+from turnout.services.promotion import (
+    require_fallback_evals,
+    require_promotion,
+    stamp_promotion,
+)
 
 __all__ = ["AliasChange", "AliasService"]
 
@@ -284,7 +288,12 @@ class AliasService:
         if request.action is not AliasAction.SET or current is None:
             return None
         policy = current.target.promotion
-        if policy is None or target.version == current.target.version:
+        if policy is None:
+            return None
+        added = tuple(v for v in target.fallbacks if v not in current.target.fallbacks)
+        if added:
+            require_fallback_evals(uow, request.name, policy, added)
+        if target.version == current.target.version:
             return None
         return require_promotion(
             uow, self._ctx.store, request.name, policy, target.version, current.target.version, now

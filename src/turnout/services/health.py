@@ -10,11 +10,15 @@ and the *fallback chains* that have fallen behind (see
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from turnout.domain.aliases import Alias
 from turnout.domain.fallback_check import FallbackProblem, check_fallbacks
 from turnout.domain.health import HealthEvent, VersionTraffic
+from turnout.domain.versions import Version
+from turnout.ports import UnitOfWork
 from turnout.services.context import ServiceContext
 
 __all__ = ["HealthReport", "HealthService", "VersionUse"]
@@ -67,18 +71,8 @@ class HealthService:
                     uses.setdefault(str(target.canary.version), []).append(f"{alias.name} (canary)")
                 for i, fallback in enumerate(target.fallbacks, start=1):
                     uses.setdefault(str(fallback), []).append(f"{alias.name} (fallback {i})")
-            evaluated = {
-                (suite, str(fallback)): bool(uow.evals.recent(suite, str(fallback), 1))
-                for alias in aliases
-                if alias.target.promotion is not None
-                for suite in alias.target.promotion.suites
-                for fallback in alias.target.fallbacks
-            }
-        problems = [
-            problem
-            for alias in aliases
-            for problem in check_fallbacks(alias, versions, now.date(), evaluated)
-        ]
+            evaluated = _evaluated(uow, aliases)
+        problems = _problems(aliases, versions, now.date(), evaluated)
         names = sorted(uses)
         since = now - window
         traffic = {t.version: t for t in self._ctx.store.version_traffic(names, since)}
@@ -94,6 +88,34 @@ class HealthService:
             for name in names
         )
         return HealthReport(since, rows, tuple(problems), tuple(events[:20]))
+
+    def fallback_problems(self, names: Collection[str] | None = None) -> list[FallbackProblem]:
+        """Weak fallbacks of the aliases ``names`` (all when None): for ``plan``/``apply``."""
+        with self._ctx.store.unit_of_work() as uow:
+            aliases = [a for a in uow.aliases.all() if names is None or a.name in names]
+            versions = {str(v.id): v for v in uow.versions.all()}
+            evaluated = _evaluated(uow, aliases)
+        return _problems(aliases, versions, self._ctx.now().date(), evaluated)
+
+
+def _evaluated(uow: UnitOfWork, aliases: Sequence[Alias]) -> dict[tuple[str, str], bool]:
+    """Whether each fallback of a guarded alias has a run of each policy suite."""
+    return {
+        (suite, str(fallback)): bool(uow.evals.recent(suite, str(fallback), 1))
+        for alias in aliases
+        if alias.target.promotion is not None
+        for suite in alias.target.promotion.suites
+        for fallback in alias.target.fallbacks
+    }
+
+
+def _problems(
+    aliases: Sequence[Alias],
+    versions: Mapping[str, Version],
+    today: date,
+    evaluated: Mapping[tuple[str, str], bool],
+) -> list[FallbackProblem]:
+    return [p for alias in aliases for p in check_fallbacks(alias, versions, today, evaluated)]
 
 
 def _latest_breakers(events: list[HealthEvent], version: str) -> tuple[HealthEvent, ...]:

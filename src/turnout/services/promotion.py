@@ -24,7 +24,7 @@ from turnout.domain.promotion import (
 from turnout.errors import PromotionRefused
 from turnout.ports import RegistryStore, UnitOfWork
 
-__all__ = ["gather_decision", "require_promotion", "stamp_promotion"]
+__all__ = ["gather_decision", "require_fallback_evals", "require_promotion", "stamp_promotion"]
 
 _BASELINE_RUNS = 50
 """How many of the current version's recent runs of a suite are searched for the same hash."""
@@ -92,3 +92,28 @@ def stamp_promotion(uow: UnitOfWork, vid: VersionId, decision: PromotionDecision
     if version is not None:
         scores = {**version.eval_scores, **decision.scores}
         uow.versions.update(replace(version, eval_scores=scores))
+
+
+def require_fallback_evals(
+    uow: UnitOfWork,
+    alias: str,
+    policy: PromotionPolicy,
+    fallbacks: tuple[VersionId, ...],
+) -> None:
+    """A *new* fallback of a guarded alias needs an eval run of each of the policy's suites.
+
+    A fallback serves when the primary cannot: without this an outage would
+    quietly promote a version nobody evaluated. (Chains that fall behind later,
+    when a suite is added, are flagged by ``turnout health`` and ``plan``.)
+    """
+    missing = [
+        f"an eval run of suite '{suite}' on {vid} (turnout eval run SUITE_FILE --version {vid})"
+        for vid in fallbacks
+        for suite in policy.suites
+        if not uow.evals.recent(suite=suite, version=str(vid), limit=1)
+    ]
+    if missing:
+        raise PromotionRefused(
+            f"alias '{alias}' has a promotion policy, so a new fallback needs the same "
+            f"evidence of quality; missing: {'; '.join(missing)}"
+        )
