@@ -32,7 +32,7 @@ from turnout.store.schema import health_events
 FLAKY_V = "sim/flaky-2025-01-01"
 ALIAS = "flaky-chat"
 BREAKER = BreakerConfig(
-    window_s=10, min_requests=50, consecutive_failures=3, open_s=0.3, half_open_requests=2
+    window_s=10, min_requests=50, consecutive_failures=3, open_s=3.0, half_open_requests=2
 )
 
 
