@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from turnout.cli.state import State, state_of
+from turnout.domain.catalog import FACT_FIELDS
 from turnout.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -23,20 +24,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="The model catalog: update it, look entries up.", no_args_is_help=True)
 
-_FIELDS = (
-    "family",
-    "pinned",
-    "points_to",
-    "released",
-    "deprecated",
-    "retires",
-    "replacement",
-    "price_in_per_mtok",
-    "price_out_per_mtok",
-    "source",
-    "checked",
-    "note",
-)
+_FIELDS = FACT_FIELDS
 
 
 def _local(state: State) -> LocalClient:

@@ -11,7 +11,23 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["Catalog", "CatalogEntry"]
+__all__ = ["FACT_FIELDS", "Catalog", "CatalogEntry"]
+
+FACT_FIELDS: tuple[str, ...] = (
+    "family",
+    "pinned",
+    "points_to",
+    "released",
+    "deprecated",
+    "retires",
+    "replacement",
+    "price_in_per_mtok",
+    "price_out_per_mtok",
+    "source",
+    "checked",
+    "note",
+)
+"""The facts of an entry, beyond its key (provider, model id): what updates merge and show."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,25 +15,12 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from turnout.domain.catalog import CatalogEntry
+from turnout.domain.catalog import FACT_FIELDS, CatalogEntry
 from turnout.store.schema import catalog_overrides, deprecation_notices
 
 __all__ = ["SqlCatalog"]
 
-_FIELDS = (
-    "family",
-    "pinned",
-    "points_to",
-    "released",
-    "deprecated",
-    "retires",
-    "replacement",
-    "price_in_per_mtok",
-    "price_out_per_mtok",
-    "source",
-    "checked",
-    "note",
-)
+_FIELDS = FACT_FIELDS
 
 
 def _entry_from_row(row: RowMapping) -> CatalogEntry:
