@@ -276,8 +276,9 @@ def _tell(story: _Story) -> None:
 
     story.chapter(
         "9. Gradual rollout: a regressing candidate",
-        "This one fails 30% of requests; the error gate's e-value crosses 1/alpha and "
-        "the controller rolls it back on its own, evidence in the alias history.",
+        "This one fails 30% of requests. Each failed canary call is retried on the stable "
+        "version, so users see no error, but the failures are logged: the error gate's "
+        "e-value crosses 1/alpha and the controller rolls it back, evidence in the history.",
     )
     story.run(
         "version add sim/chat-2025-10-01 --param latency_ms=15 --param error_rate=0.3 "

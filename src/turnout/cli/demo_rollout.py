@@ -103,10 +103,12 @@ def _view(report: RolloutReport, traffic: UserTraffic, elapsed: float) -> Group:
     )
     bar = Table.grid(padding=(0, 1))
     bar.add_row(ProgressBar(total=steps, completed=min(done, steps), width=40), f"{done}/{steps}")
+    fallback = traffic.by_arm["fallback"]
+    retried = f", canary failures retried on stable {fallback}" if fallback else ""
     arms = Text(
         f"served: stable {traffic.by_arm['stable']} ({traffic.errors_by_arm['stable']} errors), "
-        f"canary {traffic.by_arm['canary']} ({traffic.errors_by_arm['canary']} errors); "
-        f"this step {report.step_canary_requests} canary samples",
+        f"canary {traffic.by_arm['canary']} ({traffic.errors_by_arm['canary']} errors)"
+        f"{retried}; this step {report.step_canary_requests} canary samples",
         style="dim",
     )
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

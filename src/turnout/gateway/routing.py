@@ -172,11 +172,14 @@ class Router:
                 aliases[name] = route
             else:
                 scorers = target.canary.scorers if target.canary is not None else ()
+                # A failing canary falls back to the stable version first: what the
+                # rest of the alias's users are served (the gates still see its errors).
+                stable_fallback = self._build(snapshot, name, target.version, "fallback")
                 canary_route = replace(
                     self._arm_route(snapshot, canary),
                     scorers=scorers,
                     shadows=shadows,
-                    fallbacks=chain,
+                    fallbacks=(stable_fallback, *chain),
                 )
                 route = replace(route, scorers=scorers)
                 splits[name] = _Split(route, canary_route, canary.salt, canary.weight)
