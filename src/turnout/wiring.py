@@ -165,7 +165,7 @@ def build_server_app(
     shadow_concurrency: int = 16,
     breaker: BreakerConfig | None = None,
 ) -> TurnoutASGI:
-    """The whole ``turnout serve`` app: gateway, probes, metrics and admin API.
+    """The whole ``turnout serve`` app: gateway, probes, metrics, admin API and dashboard.
 
     If the store is down at start-up the app still starts: the snapshot feed
     serves the snapshot file it last wrote (fail-static) and catches up when the
@@ -188,6 +188,7 @@ def build_server_app(
     from turnout.services.request_log import BatchWriter, RequestLogWriter
     from turnout.services.snapshot_feed import SnapshotFeed
     from turnout.store.notify import change_listener_factory
+    from turnout.web.app import build_web_app
 
     try:
         registry = open_registry(db_url, clock)
@@ -234,6 +235,7 @@ def build_server_app(
         shadow=shadow,
         writers=(health_events,),
         deprecations=DeprecationWatch(lambda: feed.current, clock, registry.ctx.catalog),
+        web=build_web_app(registry),
     )
 
 

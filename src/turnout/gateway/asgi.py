@@ -1,9 +1,10 @@
-"""The one ASGI application ``turnout serve`` runs: gateway, probes, metrics, admin API.
+"""The one ASGI application ``turnout serve`` runs: gateway, probes, metrics, admin API, UI.
 
 Dispatch is by path, before any framework: the OpenAI routes go straight to the
 raw :class:`~turnout.gateway.chat.ChatGateway`, ``/v1/feedback`` to the raw
 :class:`~turnout.gateway.feedback.FeedbackEndpoint`, ``/metrics`` and ``/readyz`` are
-answered here, and everything else (admin API, OpenAPI, ``/healthz``) goes to
+answered here, ``/ui`` and ``/ui/...`` go to the dashboard (:mod:`turnout.web`),
+and everything else (admin API, OpenAPI, ``/healthz``) goes to
 the FastAPI app. The lifespan starts and stops what the process owns: the
 snapshot feed, the request-log writer, the provider pool and the registry.
 """
@@ -60,7 +61,9 @@ class TurnoutASGI:
         shadow: ShadowRuntime | None = None,
         writers: Sequence[BatchWriter[Any]] = (),
         deprecations: DeprecationWatch | None = None,
+        web: ASGIApp | None = None,
     ) -> None:
+        self._web = web  # the dashboard: /ui and /ui/...
         self._deprecations = deprecations  # retirement dates: /metrics gauge, /readyz detail
         self._admin = admin
         self._writers = tuple(writers)  # more batch writers run beside the request log
@@ -88,6 +91,8 @@ class TurnoutASGI:
                 await _reply(send, 200, CONTENT_TYPE_LATEST.encode(), self._metrics.render())
             elif path == "/readyz":
                 await self._readyz(send)
+            elif self._web is not None and (path == "/ui" or path.startswith("/ui/")):
+                await self._web(scope, receive, send)
             else:
                 await self._admin(scope, receive, send)
         elif kind == "lifespan":
