@@ -39,3 +39,60 @@ def test_sqlite_in_a_missing_directory(run_cli, error_line, tmp_path: Path) -> N
     message = error_line(run_cli("--db", f"sqlite:///{where}/r.db", "version", "list", expect=2))
     assert "does not exist" in message
     assert not where.exists()  # the CLI did not create it either
+
+
+def test_demo_ui_leaves_the_dashboard_open_on_the_demo_registry(
+    turnout_exe: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``turnout demo --ui``: the story, then the dashboard on its registry until stopped."""
+    import re
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+    from tests.support.web import sign_in
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        demo = subprocess.Popen(
+            [turnout_exe, "demo", "--ui", "--port", str(port)],
+            cwd=tmp_path,
+            env=cli_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        token = None
+        while token is None:
+            assert demo.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            found = re.search(r"(tnt_\S+)", log.read_text())
+            token = found.group(1) if found else None
+            time.sleep(0.2)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            assert sign_in(client, token).status_code == 303  # to the aliases page
+            page = client.get("/ui/aliases")
+            assert page.status_code == 200
+            assert "prod-chat" in page.text
+            assert "legacy-summarizer" in page.text
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait(timeout=10)

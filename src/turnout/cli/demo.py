@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shlex
 import sys
 import tempfile
@@ -188,6 +189,11 @@ def demo(
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Keep the demo registry in this directory.")
     ] = None,
+    ui: Annotated[
+        bool,
+        typer.Option("--ui", help="Then serve the dashboard on the demo registry until Ctrl+C."),
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port of the --ui server.")] = 8600,
 ) -> None:
     """Tell turnout's story on a temporary registry: pin, flip, roll back, audit."""
     from turnout.cli.main import app
@@ -204,6 +210,8 @@ def demo(
             "(sim provider: no keys, no network)[/dim]"
         )
         _tell(story)
+        if ui:
+            _open_dashboard(console, db_url, folder, port)
         if keep:
             console.print(
                 f"\n[dim]registry kept: turnout --db {db_url} alias history prod-chat[/dim]"
@@ -404,3 +412,26 @@ def _trouble(story: _Story) -> None:
     )
     story.outage()
     story.run("health --window-minutes 5")
+
+
+def _open_dashboard(console: Console, db_url: str, folder: Path, port: int) -> None:
+    """Serve the populated demo registry, dashboard included, with an admin token to sign in."""
+    from turnout.domain.access import LOCAL_ADMIN, Role
+    from turnout.gateway.server import serve
+    from turnout.wiring import SNAPSHOT_ENV, open_registry
+
+    registry = open_registry(db_url)
+    try:
+        issued = registry.tokens.create(LOCAL_ADMIN, "demo-admin", Role.ADMIN)
+    finally:
+        registry.close()
+    os.environ[SNAPSHOT_ENV] = str(folder / "snapshot.json")
+    console.print()
+    console.print(Rule("[bold cyan]The dashboard[/bold cyan]", align="left"))
+    console.print(
+        f"open [bold]http://127.0.0.1:{port}/ui/[/bold] and sign in with this admin token "
+        f"(shown once):\n  [bold]{issued.secret}[/bold]\n[dim]Ctrl+C stops the server "
+        "(and removes the demo registry unless --keep was given).[/dim]",
+        highlight=False,
+    )
+    serve(db_url, "127.0.0.1", port, 1)
