@@ -278,3 +278,79 @@ def test_a_completed_rollout_stamps_the_promotion_evidence(
     alias = rollout_setup.aliases.get(ALIAS)
     assert alias.target.promotion == policy  # the policy outlives the rollout
     assert rollout_setup.versions.get(CANARY).eval_scores["eval:qa"] == pytest.approx(0.85)
+
+
+def test_status_at_replays_what_the_controller_saw_at_that_time(
+    rollout_setup: Registry, traffic: Traffic, clock: FakeClock
+) -> None:
+    policy = {
+        **FAST,
+        "gates": [
+            {"metric": "error_rate", "max_ratio": 1.0},
+            {"metric": "latency_p95", "max_ratio": 1.2},
+        ],
+    }
+    service = rollout_setup.rollouts
+    service.start(LOCAL_ADMIN, ALIAS, CANARY, plan=RolloutPlan.from_dict(policy))
+    seen = []
+    for _ in range(400):
+        traffic.serve(200, 0.02, 0.02)
+        clock.advance(5)
+        live = service.status(ALIAS)  # what a look at this moment judges
+        seen.append((clock.now, [r.to_dict() for r in live.results], live.canary_requests))
+        service.tick()
+        if not service.latest(ALIAS).status.active:
+            break
+    done = service.latest(ALIAS)
+    assert done.status is RolloutStatus.COMPLETED
+    assert len(done.steps_log) == 3  # 1 %, 10 %, 50 %: the replay crosses every step
+    for at, results, canary in seen:
+        replayed = service.status_at(done, at)
+        assert [r.to_dict() for r in replayed.results] == results, at
+        assert replayed.canary_requests == canary
+    before = service.status_at(done, done.started_at)
+    assert before.canary_requests == before.stable_requests == 0
+    assert service.status_at(done, clock.advance(60)) == service.status(ALIAS)
+
+
+def test_the_stable_latency_sample_survives_interleaved_aliases(
+    rollout_setup: Registry, store: SqlStore, clock: FakeClock
+) -> None:
+    """Thinning picks every n-th row of the arm, not rows whose global id is a multiple
+    of n: with two other aliases taking turns, the latter would sample nothing."""
+    from turnout.domain.requests import RequestRecord
+
+    rollout = rollout_setup.rollouts.start(LOCAL_ADMIN, ALIAS, CANARY, steps=[10, 100])
+    now = clock.now
+
+    def record(i: int, alias: str, version: str, arm: str) -> RequestRecord:
+        return RequestRecord(
+            f"req_{i:06d}",
+            now,
+            alias,
+            version,
+            arm,
+            None,
+            200,
+            None,
+            10.0 + i % 7,
+            None,
+            None,
+            None,
+            None,
+            False,
+        )
+
+    records = []
+    for i in range(300):  # this alias's stable row, then two rows of other aliases
+        records.append(record(3 * i, ALIAS, STABLE, "stable"))
+        records.append(record(3 * i + 1, "other-a", STABLE, "stable"))
+        records.append(record(3 * i + 2, "other-b", STABLE, "stable"))
+    records += [record(10_000 + i, ALIAS, CANARY, "canary") for i in range(100)]
+    store.log_requests(records)
+    clock.advance(1)
+    evidence = store.observe(rollout_setup.rollouts.latest(ALIAS), clock.now).evidence
+    assert evidence.stable.requests == 300
+    assert len(evidence.stable.latency_sample) == 100  # every 3rd of 300: thin = 300 // 100
+    assert len(evidence.canary.latency_sample) == 100
+    assert rollout.id is not None

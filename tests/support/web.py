@@ -8,8 +8,9 @@ same registry: ``prod-chat`` (protected, three revisions), ``summarise``
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -17,6 +18,7 @@ from turnout.domain.access import LOCAL_ADMIN, Role
 from turnout.services.registry import Registry
 
 __all__ = [
+    "GATED_POLICY",
     "PLAIN",
     "PROTECTED",
     "ROLLOUT_POLICY",
@@ -26,7 +28,9 @@ __all__ = [
     "V3",
     "Tokens",
     "csrf_of",
+    "run_rollout_to_rollback",
     "seed",
+    "serve_split",
     "shadow_pairs",
     "sign_in",
     "start_rollout",
@@ -128,3 +132,75 @@ def shadow_pairs(registry: Registry, n: int = 12) -> None:
             for i in range(n)
         ]
     )
+
+
+GATED_POLICY = {
+    "steps": [10, 50, 100],
+    "min_samples": 100,
+    "min_duration_s": 0,
+    "gates": [
+        {"metric": "error_rate", "max_ratio": 1.0},
+        {"metric": "latency_mean", "max_ratio": 1.2},
+    ],
+}
+"""No approval: the controller's look moves it, on evidence alone."""
+
+
+def serve_split(
+    registry: Registry,
+    advance: Callable[[float], datetime],
+    count: int,
+    seconds: float,
+    canary_every: int,
+    canary_error_every: int,
+) -> None:
+    """Log ``count`` requests to ``summarise`` over ``seconds`` (``advance`` moves the clock).
+
+    Every ``canary_every``-th request is the canary's (V3), the rest stable (V1);
+    one stable request in 50 fails and one canary request in ``canary_error_every``.
+    Deterministic, so a chart's points are the same on every run.
+    """
+    from turnout.domain.requests import RequestRecord
+
+    records = []
+    served = {True: 0, False: 0}  # per arm, so an arm's errors do not follow the split
+    for i in range(1, count + 1):
+        canary = i % canary_every == 0
+        served[canary] += 1
+        failed = served[canary] % (canary_error_every if canary else 50) == 0
+        records.append(
+            RequestRecord(
+                request_id=f"req_{advance(0).timestamp():.0f}_{i:06d}",
+                at=advance(seconds / count),
+                alias=PLAIN,
+                version=V3 if canary else V1,
+                arm="canary" if canary else "stable",
+                key_hash=None,
+                status=502 if failed else 200,
+                error_class="provider_error" if failed else None,
+                latency_ms=90.0 + (i * 7) % 20,
+                ttft_ms=None,
+                tokens_in=10,
+                tokens_out=5,
+                cost_usd=None,
+                stream=False,
+            )
+        )
+    registry.ctx.store.log_requests(records)
+
+
+def run_rollout_to_rollback(registry: Registry, advance: Callable[[float], datetime]) -> None:
+    """V3 on ``summarise``: healthy at 10 % for 20 s (advances), paused and resumed, then
+    failing at 50 % for 15 s (rolled back automatically, with the gates' evidence)."""
+    from turnout.domain.rollouts import RolloutPlan
+
+    rollouts = registry.rollouts
+    rollouts.start(LOCAL_ADMIN, PLAIN, V3, plan=RolloutPlan.from_dict(GATED_POLICY))
+    serve_split(registry, advance, 2000, 20.0, 10, 50)
+    [advanced] = rollouts.tick()
+    assert advanced.kind.value == "advance", advanced.message
+    rollouts.pause(LOCAL_ADMIN, PLAIN, reason="checking a dashboard")
+    rollouts.resume(LOCAL_ADMIN, PLAIN, reason="looks fine")
+    serve_split(registry, advance, 1000, 15.0, 2, 2)
+    [rolled_back] = rollouts.tick()
+    assert rolled_back.kind.value == "rollback", rolled_back.message

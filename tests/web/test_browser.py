@@ -146,6 +146,7 @@ def test_the_pages_render_in_the_browser(page: Page, site: Site, tmp_path: Path)
         ("audit", "chain"),
         ("versions", "versions"),
         ("deprecations", "timeline"),
+        (f"versions/{V3}", "lineage"),
     ):
         page.goto(f"{site.url}/ui/{slug}")
         expect(page.get_by_test_id(test_id)).to_be_visible()
@@ -160,6 +161,8 @@ def test_watch_a_rollout_step_advance(page: Page, site: Site) -> None:
         page.goto(f"{site.url}/ui/rollouts/{PLAIN}")
         expect(page.get_by_test_id("rollout-status")).to_have_text("awaiting_approval")
         expect(page.get_by_test_id("rollout-actions")).to_have_count(0)  # a viewer
+        expect(page.get_by_test_id("gate-chart")).to_be_visible()  # one gate: error_rate
+        expect(page.locator('[data-decision="start"]')).to_be_visible()
         page.evaluate("window.notReloaded = true")
         registry.rollouts.approve(LOCAL_ADMIN, PLAIN, "go")
         expect(page.get_by_test_id("rollout-step")).to_have_text("step 1/3")

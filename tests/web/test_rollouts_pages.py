@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tests.support.web import PLAIN, PROTECTED, V3, Tokens, csrf_of, start_rollout
+import re
+
+from tests.conftest import FakeClock
+from tests.support.web import (
+    PLAIN,
+    PROTECTED,
+    V3,
+    Tokens,
+    csrf_of,
+    run_rollout_to_rollback,
+    serve_split,
+    start_rollout,
+)
 from tests.web.conftest import UiClient
 
 from turnout.services.registry import Registry
@@ -71,3 +83,58 @@ def test_rollout_controls_need_the_csrf_token_and_the_role(
 
 def test_an_alias_without_a_rollout_is_a_404(ui: UiClient, tokens: Tokens) -> None:
     assert ui(tokens.viewer).get(f"/ui/rollouts/{PROTECTED}").status_code == 404
+
+
+def _chart(html: str, metric: str) -> str:
+    found = re.search(rf'<svg[^>]*data-metric="{metric}".*?</svg>', html, re.S)
+    assert found is not None, f"no chart for {metric}"
+    return found.group(0)
+
+
+def test_a_finished_rollout_charts_each_gate_and_logs_every_decision(
+    ui: UiClient, tokens: Tokens, registry: Registry, clock: FakeClock
+) -> None:
+    run_rollout_to_rollback(registry, clock.advance)
+    page = ui(tokens.viewer).get(f"/ui/rollouts/{PLAIN}")
+    assert page.status_code == 200
+    assert page.text.count('data-testid="gate-chart"') == 2
+    # 8 even cut points over 35 s, plus the end of the 10 % step at 20 s
+    errors, latency = _chart(page.text, "error_rate"), _chart(page.text, "latency_mean")
+    for chart in (errors, latency):
+        assert 'data-points="9"' in chart
+        assert '<polyline class="estimate"' in chart
+        assert '<line class="tolerance"' in chart
+        assert chart.count('<line class="step"') == 2  # 10 % and 50 % began
+    assert '<polygon class="band"' in latency  # the mean ratio has an interval
+    # an estimate from the first cut after both arms had 100 requests (10 s in): 7 of 9
+    assert errors.count("<circle") == latency.count("<circle") == 7
+    assert 'class="pt verdict-harm"' in errors  # the last point: the rollback's evidence
+    decisions = re.findall(r'data-decision="([a-z_]+)"', page.text)
+    assert decisions == ["start", "advance", "pause", "resume", "rollback"]
+    rollback = page.text[page.text.index('data-decision="rollback"') :]
+    assert "automatic rollback" in rollback
+    assert "rollout-controller" in rollback
+    assert "verdict-harm" in rollback  # the evidence the decision was made on
+    assert 'hx-trigger="every 15s"' not in page.text  # finished: the history stays put
+
+
+def test_an_active_rollout_polls_its_history_as_its_own_fragment(
+    ui: UiClient, tokens: Tokens, registry: Registry, clock: FakeClock
+) -> None:
+    from tests.support.web import GATED_POLICY
+
+    from turnout.domain.access import LOCAL_ADMIN
+    from turnout.domain.rollouts import RolloutPlan
+
+    registry.rollouts.start(LOCAL_ADMIN, PLAIN, V3, plan=RolloutPlan.from_dict(GATED_POLICY))
+    serve_split(registry, clock.advance, 400, 4.0, 10, 50)
+    client = ui(tokens.viewer)
+    page = client.get(f"/ui/rollouts/{PLAIN}")
+    assert 'hx-get="/ui/rollouts/summarise?part=history"' in page.text
+    assert "no estimate yet" in page.text  # 40 canary requests: too few for either gate
+    part = client.get(f"/ui/rollouts/{PLAIN}?part=history", headers={"hx-request": "true"})
+    assert "<html" not in part.text
+    assert 'data-testid="rollout-history"' in part.text
+    assert 'data-testid="rollout-live"' not in part.text
+    assert 'data-points="8"' in part.text
+    assert re.findall(r'data-decision="([a-z_]+)"', part.text) == ["start"]

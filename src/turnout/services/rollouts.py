@@ -94,8 +94,18 @@ class RolloutService:
 
     def status(self, alias: str) -> RolloutReport:
         """The newest rollout on ``alias`` with its gates judged on the log as of now."""
-        rollout = self.latest(alias)
-        observation = self._observer.observe(rollout, self._ctx.now())
+        return self.status_at(self.latest(alias), self._ctx.now())
+
+    def status_at(self, rollout: Rollout, at: datetime) -> RolloutReport:
+        """``rollout``'s gates judged on the request log as it stood at ``at``.
+
+        The dashboard charts each gate over time from this: replaying the log at a
+        few cut points needs no stored series, and gives the same figures whoever
+        asks, whenever. The rollout is cut back to ``at`` first (steps not yet begun
+        dropped, the one running then left open) so nothing logged later counts.
+        """
+        past = _as_of(rollout, at)
+        observation = self._observer.observe(past, at)
         results = evaluate_gates(rollout.plan.gates, observation.evidence, rollout.plan.alpha)
         return RolloutReport(
             rollout,
@@ -336,6 +346,33 @@ class RolloutService:
         if rollout.evidence:
             detail["evidence"] = cast(JsonValue, [dict(item) for item in rollout.evidence])
         record(uow, now, principal, action, rollout.alias, detail)
+
+
+def _as_of(rollout: Rollout, at: datetime) -> Rollout:
+    """``rollout`` as the observer would have seen it at ``at``.
+
+    Unchanged when nothing moved after ``at`` (``updated_at`` is the last stored
+    transition, the finish included), so :meth:`RolloutService.status` sees the
+    rollout exactly as stored.
+    """
+    if at >= rollout.updated_at:
+        return rollout
+    log = tuple(
+        record
+        if record.ended_at is not None and record.ended_at <= at
+        else replace(record, ended_at=None)
+        for record in rollout.steps_log
+        if record.started_at < at
+    )
+    if not log:
+        return replace(rollout, finished_at=None, steps_log=(), step_started_at=rollout.started_at)
+    return replace(
+        rollout,
+        finished_at=None,
+        steps_log=log,
+        step=log[-1].step,
+        step_started_at=log[-1].started_at,
+    )
 
 
 def _stamp_gate_results(uow: UnitOfWork, rollout: Rollout) -> None:

@@ -113,16 +113,24 @@ def _sample(
     span much longer, and a latency drift in between would look like the canary's
     fault. Thinning by the arms' ratio spreads both samples over the same period.
     """
-    query = (
-        select(column)
+    first = (
+        select(column.label("value"), _log.id.label("id"))
         .where(
             _window(rollout, rollout.started_at, end), _log.arm == arm, _ok(), column.is_not(None)
         )
         .order_by(_log.id)
-        .limit(SAMPLE_CAP)
+        .limit(SAMPLE_CAP * thin)
     )
-    if thin > 1:
-        query = query.where(_log.id % thin == 0)
+    if thin == 1:
+        return tuple(float(row.value) for row in conn.execute(first))
+    # Every thin-th row *of this arm*, by position: filtering on the global id
+    # (``id % thin``) could skip an alias entirely when several aliases' requests
+    # interleave in a regular pattern (measured: 0 stable samples of 109).
+    rows = first.subquery()
+    numbered = select(
+        rows.c.value, func.row_number().over(order_by=rows.c.id).label("n")
+    ).subquery()
+    query = select(numbered.c.value).where((numbered.c.n - 1) % thin == 0).order_by(numbered.c.n)
     return tuple(float(value) for value in conn.execute(query).scalars())
 
 

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from turnout.errors import AuthenticationFailed, TurnoutError, http_status_for
 from turnout.services.registry import Registry
-from turnout.web import aliases, audit, rollouts, shadow, signin, versions
+from turnout.web import aliases, audit, rollouts, shadow, signin, version_record, versions
 from turnout.web.render import Web, build_environment
 from turnout.web.session import UI_PREFIX, clear_session
 
@@ -106,6 +106,7 @@ def build_web_app(registry: Registry, page_size: int = 50) -> ASGIApp:
         *rollouts.routes(web),
         *shadow.routes(web),
         *versions.routes(web),
+        *version_record.routes(web),
         *audit.routes(web),
     ]
     app = Starlette(

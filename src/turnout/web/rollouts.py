@@ -2,7 +2,10 @@
 
 The live part is a fragment of the detail route that htmx polls every two
 seconds while the rollout is active (the fragment drops its own trigger once the
-rollout has finished, so a finished page stops polling). Pause, resume, approve
+rollout has finished, so a finished page stops polling). The history part (a
+chart per gate replayed from the request log, and the decision log) costs a
+replay per cut point, so it is its own fragment (``?part=history``), polled
+every fifteen seconds instead. Pause, resume, approve
 and abort call :class:`~turnout.services.rollouts.RolloutService` with the
 signed-in principal, so the alias's protection and the roles apply as in the CLI.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,11 +25,13 @@ from turnout.domain.aliases import validate_alias_name
 from turnout.domain.rollouts import Rollout, RolloutStatus, Transition
 from turnout.errors import NotFound
 from turnout.services.rollouts import RolloutReport
+from turnout.web.decisions import DecisionRow, decision_log
+from turnout.web.gate_charts import GateChart, cut_points, gate_charts
 from turnout.web.render import Web, form_fields
 from turnout.web.session import CSRF_FIELD, UI_PREFIX, check_csrf
 from turnout.web.views import may_change_alias
 
-__all__ = ["ACTIONS", "RolloutView", "StepView", "routes"]
+__all__ = ["ACTIONS", "HistoryView", "RolloutView", "StepView", "routes"]
 
 ACTIONS: dict[str, tuple[RolloutStatus, ...]] = {
     "pause": (RolloutStatus.RUNNING,),
@@ -92,6 +98,31 @@ def _view(web: Web, principal: Principal, alias: str) -> RolloutView:
     return RolloutView(report, _steps(rollout), elapsed, actions, _share(rollout))
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    rollout: Rollout
+    charts: tuple[GateChart, ...]
+    decisions: tuple[DecisionRow, ...]
+    start: datetime
+    end: datetime
+
+
+def _history(web: Web, principal: Principal, rollout: Rollout) -> HistoryView:
+    """Each gate replayed at the cut points, and every transition of ``rollout``."""
+    authorize(principal, Operation.READ)
+    registry = web.registry
+    end = rollout.finished_at or registry.ctx.now()
+    series = [
+        (at, registry.rollouts.status_at(rollout, at).results) for at in cut_points(rollout, end)
+    ]
+    entries = registry.audit.entries(principal, None, rollout.alias)
+    revisions = registry.aliases.history(rollout.alias)
+    decisions = decision_log(rollout, entries, revisions)
+    return HistoryView(
+        rollout, gate_charts(rollout, series, end), decisions, rollout.started_at, end
+    )
+
+
 def routes(web: Web) -> list[BaseRoute]:
     async def list_page(request: Request) -> Response:
         principal = await web.principal(request)
@@ -103,9 +134,12 @@ def routes(web: Web) -> list[BaseRoute]:
         principal = await web.principal(request)
         alias = validate_alias_name(request.path_params["alias"])
         view = await web.call(lambda: _view(web, principal, alias))
-        if request.headers.get("hx-request") == "true":
+        fragment = request.headers.get("hx-request") == "true"
+        if fragment and request.query_params.get("part") != "history":
             return web.page(request, "rollout_live.html", {"view": view})
-        return web.page(request, "rollout.html", {"view": view})
+        history = await web.call(lambda: _history(web, principal, view.rollout))
+        values = {"view": view, "history": history}
+        return web.page(request, "rollout_history.html" if fragment else "rollout.html", values)
 
     async def act(request: Request) -> Response:
         principal = await web.principal(request)
