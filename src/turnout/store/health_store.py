@@ -48,20 +48,30 @@ def select_events(
     ]
 
 
-def _quantile(conn: Connection, version: str, since: datetime, n: int, q: float) -> float | None:
-    """Nearest-rank quantile by one ordered, offset read (portable: SQLite has no percentile)."""
-    if n == 0:
-        return None
+LATENCY_SAMPLE = 2000
+"""Newest successful requests per version whose latencies give the p50/p95 shown.
+
+A health view wants "how is it doing now", and a fixed-size recent sample keeps
+the page fast however much traffic the window holds (it reads the (version, at)
+index backwards instead of sorting every row of the window).
+"""
+
+
+def _latencies(conn: Connection, version: str, since: datetime) -> list[float]:
     t = request_log.c
-    offset = max(0, min(n - 1, int(q * n + 0.999999) - 1))
-    value = conn.execute(
+    rows = conn.execute(
         select(t.latency_ms)
         .where(and_(t.version == version, t.at >= since, t.status < 400))
-        .order_by(t.latency_ms)
-        .limit(1)
-        .offset(offset)
-    ).scalar()
-    return float(value) if value is not None else None
+        .order_by(t.at.desc())
+        .limit(LATENCY_SAMPLE)
+    ).scalars()
+    return sorted(float(value) for value in rows)
+
+
+def _nearest_rank(ordered: Sequence[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    return ordered[max(0, min(len(ordered) - 1, int(q * len(ordered) + 0.999999) - 1))]
 
 
 def version_traffic(
@@ -85,15 +95,15 @@ def version_traffic(
         if row is None:
             out.append(VersionTraffic(version, 0, 0, None, None, None))
             continue
-        _, n, n_errors, n_ok, last = row
-        successes = int(n_ok or 0)
+        _, n, n_errors, _n_ok, last = row
+        latencies = _latencies(conn, version, since)
         out.append(
             VersionTraffic(
                 version,
                 int(n),
                 int(n_errors or 0),
-                _quantile(conn, version, since, successes, 0.5),
-                _quantile(conn, version, since, successes, 0.95),
+                _nearest_rank(latencies, 0.5),
+                _nearest_rank(latencies, 0.95),
                 last,
             )
         )
