@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from turnout.domain.completions import Completion
+
 __all__ = ["RequestRecord", "estimate_cost", "new_request_id"]
 
 
@@ -43,6 +45,19 @@ class RequestRecord:
     cost_usd: float | None
     stream: bool
     scores: tuple[tuple[str, float], ...] = ()  # online scorers' (name, score in [0, 1])
+
+    def as_completion(self, text: str) -> Completion:
+        """This request as one side of a shadow pair: what the client was served."""
+        return Completion(
+            version=self.version,
+            text=text,
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
+            tokens_in=self.tokens_in,
+            tokens_out=self.tokens_out,
+            cost_usd=self.cost_usd,
+            error=self.error_class,
+        )
 
 
 def estimate_cost(

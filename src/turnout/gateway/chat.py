@@ -24,7 +24,6 @@ from typing import Any
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from turnout.domain.completions import Completion
 from turnout.domain.requests import RequestRecord, estimate_cost, new_request_id
 from turnout.domain.scorers import score_answer
 from turnout.errors import InvalidInput, TurnoutError, http_status_for
@@ -156,12 +155,12 @@ class ChatGateway:
             # more CPU than the rest of the gateway's own work (measured), and the
             # answer of an abandoned call is simply not written.
             route, outcome = await self._complete(route, request, attempt, send)
-        latency = self._record(
+        record = self._record(
             route, request_id, started, request.stream, outcome, attempt.hashed_key
         )
         if route.shadows and self._shadow is not None and route.alias is not None:
             # After the answer is sent and logged: a copy can no longer delay it.
-            primary = _primary_completion(route, outcome, latency, started)
+            primary = record.as_completion(outcome.text or "")
             self._shadow.offer(
                 route.alias, route.shadows, request.body, request.stream, primary, request_id
             )
@@ -307,8 +306,8 @@ class ChatGateway:
         stream: bool,
         outcome: _Outcome,
         hashed_key: str | None,
-    ) -> float:
-        """Count and log one request; return its latency in seconds."""
+    ) -> RequestRecord:
+        """Count and log one request; return what was logged."""
         latency = time.perf_counter() - started
         series = self._metrics.series(route.alias_label, route.version, route.arm)
         series.requests.inc()
@@ -321,26 +320,25 @@ class ChatGateway:
             series.errors.inc()
         tokens_in, tokens_out = outcome.usage if outcome.usage else (None, None)
         error_class = outcome.error_class or (outcome.error.code if outcome.error else None)
-        self._log.submit(
-            RequestRecord(
-                request_id=request_id,
-                at=datetime.now(UTC),
-                alias=route.alias,
-                version=route.version,
-                arm=route.arm,
-                key_hash=hashed_key,
-                status=outcome.status,
-                error_class=error_class,
-                latency_ms=latency * 1000,
-                ttft_ms=ttft_ms,
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                cost_usd=estimate_cost(tokens_in, tokens_out, route.price_in, route.price_out),
-                stream=stream,
-                scores=outcome.scores,
-            )
+        record = RequestRecord(
+            request_id=request_id,
+            at=datetime.now(UTC),
+            alias=route.alias,
+            version=route.version,
+            arm=route.arm,
+            key_hash=hashed_key,
+            status=outcome.status,
+            error_class=error_class,
+            latency_ms=latency * 1000,
+            ttft_ms=ttft_ms,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=estimate_cost(tokens_in, tokens_out, route.price_in, route.price_out),
+            stream=stream,
+            scores=outcome.scores,
         )
-        return latency
+        self._log.submit(record)
+        return record
 
 
 class _Attempt:
@@ -364,24 +362,6 @@ def _headers(route: Route, request_id: str) -> list[tuple[bytes, bytes]]:
         (b"x-turnout-arm", route.arm_header),
         (b"x-turnout-request-id", request_id.encode()),
     ]
-
-
-def _primary_completion(
-    route: Route, outcome: _Outcome, latency_s: float, started: float
-) -> Completion:
-    """What the client was served, as one side of a shadow pair."""
-    tokens_in, tokens_out = outcome.usage if outcome.usage else (None, None)
-    error = outcome.error_class or (outcome.error.code if outcome.error else None)
-    return Completion(
-        version=route.version,
-        text=outcome.text or "",
-        latency_ms=latency_s * 1000,
-        ttft_ms=(outcome.ttft - started) * 1000 if outcome.ttft is not None else None,
-        tokens_in=tokens_in,
-        tokens_out=tokens_out,
-        cost_usd=estimate_cost(tokens_in, tokens_out, route.price_in, route.price_out),
-        error=error,
-    )
 
 
 def _score(route: Route, request: ChatRequest, answer: str) -> tuple[tuple[str, float], ...]:
