@@ -76,8 +76,13 @@ class TurnoutASGI:
         self._on_shutdown = on_shutdown
         self._feedback = feedback
         self._on_startup = on_startup
+        self._after_startup: list[Callable[[], None]] = []
         self._rollout_aliases: set[str] = set()
         metrics.on_collect(self._copy_gauges)
+
+    def after_startup(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once start-up has completed (e.g. to settle the heap)."""
+        self._after_startup.append(hook)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -148,6 +153,8 @@ class TurnoutASGI:
                         self._shadow.start()
                     if self._on_startup is not None:
                         self._on_startup()
+                    for hook in self._after_startup:
+                        hook()
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return

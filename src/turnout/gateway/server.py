@@ -15,6 +15,7 @@ import uvicorn
 
 from turnout.errors import StoreUnavailable
 from turnout.gateway.asgi import TurnoutASGI
+from turnout.gateway.heap import settle_heap
 from turnout.wiring import DB_ENV, build_server_app, default_db_url, open_registry
 
 __all__ = ["APP_FACTORY", "create_app", "create_app_from_env", "serve"]
@@ -27,9 +28,13 @@ def create_app(db_url: str) -> TurnoutASGI:
     """Open (and migrate) the registry at ``db_url`` and build the app that owns it.
 
     Every worker runs a rollout controller thread; the leader lock lets exactly
-    one of them (across all replicas on the database) act at a time.
+    one of them (across all replicas on the database) act at a time. Once the
+    app has started, the process's heap is settled for serving
+    (:func:`~turnout.gateway.heap.settle_heap`): a serving process only.
     """
-    return build_server_app(db_url, run_controller=True)
+    app = build_server_app(db_url, run_controller=True)
+    app.after_startup(settle_heap)
+    return app
 
 
 def create_app_from_env() -> TurnoutASGI:
