@@ -11,7 +11,7 @@ from turnout.config_file import example_config, load_config, parse_config
 from turnout.domain.aliases import AliasTarget
 from turnout.domain.ids import VersionId
 from turnout.domain.plan import DesiredAlias, DesiredState, DesiredVersion
-from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.errors import ConfigError, InvalidInput
 
 SIM = VersionId.parse("sim/chat-2025-01-01")
@@ -295,6 +295,52 @@ def test_bad_provider_points_at_the_provider() -> None:
     assert "providers.vllm: provider 'vllm' of kind openai needs a base_url" in str(error)
 
 
+def test_azure_provider_declares_its_auth_and_api_version() -> None:
+    state = parse_config(
+        "providers:\n  azure:\n    kind: openai\n"
+        "    base_url: https://res.openai.azure.com/openai/deployments/gpt-4o-2024-11-20\n"
+        "    api_key_env: AZURE_OPENAI_API_KEY\n    auth: api-key\n"
+        "    api_version: '2024-10-21'\n",
+        "turnout.yaml",
+    )
+    (azure,) = state.providers
+    assert azure.auth is ApiKeyAuth.API_KEY
+    assert azure.api_version == "2024-10-21"
+
+
+def test_bad_auth_points_at_auth() -> None:
+    error = _error(
+        "providers:\n  az:\n    kind: openai\n    base_url: http://h/v1\n    auth: basic\n"
+    )
+    assert error.line == 5
+    assert "providers.az.auth: auth 'basic' must be one of bearer|api-key" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "    api_version: '2024-10-21'\n",
+            "api_version apply to kind openai (Azure OpenAI), not to kind anthropic",
+        ),
+        ("    auth: api-key\n", "auth apply to kind openai (Azure OpenAI), not to kind anthropic"),
+    ],
+)
+def test_azure_fields_on_another_kind_are_refused(extra: str, message: str) -> None:
+    error = _error("providers:\n  claude:\n    kind: anthropic\n    base_url: http://h\n" + extra)
+    assert error.line == 2
+    assert message in str(error)
+
+
+@pytest.mark.parametrize("version", ["latest", "2024-10", "2024-10-21-beta", "v1"])
+def test_a_malformed_api_version_is_refused(version: str) -> None:
+    error = _error(
+        "providers:\n  az:\n    kind: openai\n    base_url: http://h/v1\n"
+        f"    api_version: '{version}'\n"
+    )
+    assert f"api_version {version!r} must look like 2024-10-21" in str(error)
+
+
 def test_bad_provider_name() -> None:
     error = _error("providers:\n  My Server:\n    kind: sim\n")
     assert error.line == 2
@@ -478,3 +524,17 @@ def test_bad_shadow_or_promotion_blocks_report_their_line(
     text = "aliases:\n  prod-chat:\n    version: sim/b-2026-02-01\n" + block
     with pytest.raises(ConfigError, match=rf"turnout.yaml:{line}: .*{message}"):
         parse_config(text, "turnout.yaml")
+
+
+def test_the_commented_provider_examples_parse_once_uncommented() -> None:
+    lines = example_config().splitlines()
+    block: list[str] = []
+    for line in lines[lines.index("# providers:") :]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    state = parse_config("\n".join(block) + "\n", "turnout.yaml")
+    by_name = {p.name: p for p in state.providers}
+    assert by_name["vllm-local"].api_key_env == "VLLM_API_KEY"
+    assert by_name["azure"].auth is ApiKeyAuth.API_KEY
+    assert by_name["azure"].api_version == "2024-10-21"

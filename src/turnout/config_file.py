@@ -25,7 +25,7 @@ from turnout.domain.aliases import AliasTarget, validate_alias_name
 from turnout.domain.ids import VersionId
 from turnout.domain.plan import DesiredAlias, DesiredState, DesiredVersion
 from turnout.domain.promotion import PromotionPolicy
-from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.domain.rollouts import RolloutPlan
 from turnout.domain.shadow import ShadowPolicy
 from turnout.domain.versions import ParamValue, validate_label
@@ -57,6 +57,8 @@ class _ProviderModel(_Section):
     kind: str
     base_url: str | None = None
     api_key_env: str | None = None
+    auth: str | None = None  # Azure OpenAI's classic API: api-key
+    api_version: str | None = None  # Azure OpenAI's classic API: 2024-10-21
 
 
 class _VersionModel(_Section):
@@ -172,8 +174,14 @@ def _providers(models: Mapping[str, _ProviderModel], source: Source) -> Iterator
             raise source.error(loc, message) from None
         with source.at((*loc, "kind")):
             kind = ProviderKind.parse(model.kind)
+        auth = None
+        if model.auth is not None:
+            with source.at((*loc, "auth")):
+                auth = ApiKeyAuth.parse(model.auth)
         with source.at(loc):
-            config = ProviderConfig(name, kind, model.base_url, model.api_key_env)
+            config = ProviderConfig(
+                name, kind, model.base_url, model.api_key_env, auth, model.api_version
+            )
         yield config
 
 

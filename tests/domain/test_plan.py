@@ -16,7 +16,7 @@ from turnout.domain.plan import (
     compute_plan,
     validate_desired,
 )
-from turnout.domain.providers import BUILTIN_PROVIDERS, ProviderConfig, ProviderKind
+from turnout.domain.providers import BUILTIN_PROVIDERS, ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.domain.versions import ParamValue, Version
 from turnout.errors import InvalidInput
 
@@ -233,6 +233,24 @@ def test_overriding_a_builtin_provider_is_an_update() -> None:
     assert change.describe() == (
         "~ provider openai: base_url=https://api.openai.com/v1 -> base_url=https://proxy.example/v1"
     )
+
+
+def test_switching_a_provider_to_azure_auth_is_an_update() -> None:
+    azure = ProviderConfig(
+        "vllm-local",
+        ProviderKind.OPENAI,
+        "http://127.0.0.1:8000/v1",
+        "VLLM_KEY",
+        ApiKeyAuth.API_KEY,
+        "2024-10-21",
+    )
+    (change,) = compute_plan(DesiredState(providers=(azure,)), [VLLM], [], []).changes
+    assert change.kind is ChangeKind.UPDATE_PROVIDER
+    assert change.describe() == (
+        "~ provider vllm-local: auth=(none) api_version=(none)"
+        " -> auth=api-key api_version=2024-10-21"
+    )
+    assert compute_plan(DesiredState(providers=(azure,)), [azure], [], []).empty
 
 
 def test_stored_provider_wins_over_builtin_and_is_compared() -> None:

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.errors import ProviderError, ProviderTimeout
 from turnout.providers import ChatRequest, usage_of
-from turnout.providers.openai_compat import OpenAICompatProvider
+from turnout.providers.openai_compat import OpenAICompatProvider, create_openai_provider
 from turnout.providers.sse import SSE_DONE, encode_sse_data
 
 pytestmark = pytest.mark.anyio
@@ -457,6 +457,46 @@ async def test_azure_style_auth_header_and_query(fake_url: str, fake_state: Any)
     assert seen["headers"]["api-key"] == KEY
     assert "authorization" not in seen["headers"]
     assert seen["query"] == {"api-version": "2024-10-21"}
+
+
+async def test_the_registry_factory_honours_a_configured_azure_endpoint(
+    fake_url: str, fake_state: Any
+) -> None:
+    def azure(base_url: str) -> ProviderConfig:
+        return ProviderConfig(
+            "azure", ProviderKind.OPENAI, base_url, KEY_ENV, ApiKeyAuth.API_KEY, "2024-10-21"
+        )
+
+    provider = create_openai_provider(azure(f"{fake_url}/azure"))
+    try:
+        await provider.complete(request())
+    finally:
+        await provider.aclose()
+    streaming = create_openai_provider(azure(f"{fake_url}/stream"))
+    try:
+        chunks = [chunk async for chunk in streaming.stream(request(stream=True))]
+    finally:
+        await streaming.aclose()
+    assert chunks
+    for seen in fake_state.seen:
+        assert seen["headers"]["api-key"] == KEY
+        assert "authorization" not in seen["headers"]
+        assert seen["query"] == {"api-version": "2024-10-21"}
+
+
+async def test_the_registry_factory_defaults_to_bearer_auth_and_no_query(
+    fake_url: str, fake_state: Any
+) -> None:
+    config = ProviderConfig("fakeai", ProviderKind.OPENAI, f"{fake_url}/ok", KEY_ENV)
+    provider = create_openai_provider(config)
+    try:
+        await provider.complete(request())
+    finally:
+        await provider.aclose()
+    (seen,) = fake_state.seen
+    assert seen["headers"]["authorization"] == f"Bearer {KEY}"
+    assert "api-key" not in seen["headers"]
+    assert seen["query"] == {}
 
 
 async def test_the_key_is_in_no_repr(fake_url: str) -> None:

@@ -15,7 +15,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ from tests.support.flaky_store import FlakyStore
 from tests.support.tcp_proxy import TcpProxy
 
 from turnout.domain.access import LOCAL_ADMIN
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.errors import InvalidInput
 from turnout.ports import ChangeListener, Clock, RegistryStore
 from turnout.services.registry import Registry
@@ -487,6 +488,26 @@ async def test_the_snapshot_file_round_trips(
     assert snapshot_json(again) == snapshot_json(snapshot)
     assert again.resolve("batch") == snapshot.resolve("batch")
     assert read_snapshot_file(tmp_path / "missing.json") is None
+    # a provider's azure fields survive the file; files without them still load
+    azure = ProviderConfig(
+        "azure",
+        ProviderKind.OPENAI,
+        "https://res.openai.azure.com/openai/deployments/d",
+        "AZURE_KEY",
+        ApiKeyAuth.API_KEY,
+        "2024-10-21",
+    )
+    plain = ProviderConfig("vllm", ProviderKind.OPENAI, "http://127.0.0.1:8000/v1")
+    with_azure = replace(snapshot, providers={"azure": azure, "vllm": plain})
+    write_snapshot_file(path, with_azure)
+    reread = read_snapshot_file(path)
+    assert reread is not None
+    assert reread.providers == {"azure": azure, "vllm": plain}
+    assert snapshot_json(with_azure)["providers"]["vllm"] == {
+        "kind": "openai",
+        "base_url": "http://127.0.0.1:8000/v1",
+        "api_key_env": None,
+    }
     path.write_text(json.dumps({"format": 99, "marker": 1, "aliases": {}}))
     with pytest.raises(InvalidInput, match="format"):
         read_snapshot_file(path)

@@ -104,3 +104,38 @@ def test_unreachable_postgres_is_store_unavailable_quickly() -> None:
     assert "127.0.0.1" in message
     assert "s3cret" not in message
     assert elapsed < 5.0
+
+
+def test_providers_stored_before_0008_keep_their_meaning(empty_db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from turnout.domain.providers import ProviderConfig, ProviderKind
+    from turnout.store.engine import WRITE_OPTION
+    from turnout.store.migrate import _SCRIPTS
+
+    store = open_store(empty_db_url, migrate=False)
+    try:
+        with store.engine.connect() as raw:
+            conn = raw.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                config = Config()
+                config.set_main_option("script_location", str(_SCRIPTS))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "0007")
+                conn.exec_driver_sql(
+                    "INSERT INTO providers (name, kind, base_url, api_key_env) "
+                    "VALUES ('vllm', 'openai', 'http://127.0.0.1:8000/v1', 'VLLM_KEY')"
+                )
+        assert stamped_revision(store.engine) == "0007"
+        assert ensure_schema(store.engine) is True
+        assert stamped_revision(store.engine) == HEAD_REVISION
+        with store.unit_of_work() as uow:
+            stored = uow.providers.get("vllm")
+    finally:
+        store.close()
+    assert stored == ProviderConfig(
+        "vllm", ProviderKind.OPENAI, "http://127.0.0.1:8000/v1", "VLLM_KEY"
+    )
+    assert stored.auth is None
+    assert stored.api_version is None

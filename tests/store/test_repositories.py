@@ -18,7 +18,7 @@ from turnout.domain.access import Role
 from turnout.domain.aliases import Alias, AliasAction, AliasRevision, AliasTarget
 from turnout.domain.audit import GENESIS_HASH, JsonValue, entry_hash, verify_chain
 from turnout.domain.ids import VersionId
-from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.domain.versions import KnownIssue, ParamValue, Version, VersionStatus
 from turnout.errors import Conflict, NotFound
 from turnout.store import SqlStore
@@ -239,6 +239,26 @@ def test_provider_put_is_an_upsert(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         assert uow.providers.get("local") == moved
         assert uow.providers.all() == [moved, sim]
+
+
+def test_a_provider_keeps_its_azure_auth_and_api_version(store: SqlStore) -> None:
+    azure = ProviderConfig(
+        "azure",
+        ProviderKind.OPENAI,
+        "https://res.openai.azure.com/openai/deployments/gpt-4o-2024-11-20",
+        "AZURE_OPENAI_API_KEY",
+        ApiKeyAuth.API_KEY,
+        "2024-10-21",
+    )
+    with store.unit_of_work(write=True) as uow:
+        uow.providers.put(azure)
+    with store.unit_of_work() as uow:
+        assert uow.providers.get("azure") == azure
+    bearer = replace(azure, auth=None, api_version=None)  # back to the kind's defaults
+    with store.unit_of_work(write=True) as uow:
+        uow.providers.put(bearer)
+    with store.unit_of_work() as uow:
+        assert uow.providers.get("azure") == bearer
 
 
 # --- tokens ------------------------------------------------------------------------------

@@ -224,6 +224,8 @@ def _provider_fields(config: ProviderConfig) -> list[tuple[str, str | None]]:
         ("kind", config.kind.value),
         ("base_url", config.base_url),
         ("api_key_env", config.api_key_env),
+        ("auth", config.auth.value if config.auth is not None else None),
+        ("api_version", config.api_version),
     ]
 
 

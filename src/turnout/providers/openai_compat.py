@@ -7,10 +7,11 @@ pinned model id and the version's default params filled in, and the upstream's
 JSON comes back untouched, so fields turnout does not know (``tool_calls``,
 ``logprobs``, ``system_fingerprint``, ``refusal``...) survive.
 
-Azure differs only in how it authenticates (an ``api-key`` header) and in the
-``api-version`` query parameter; both are constructor options, so an Azure
-endpoint is ``OpenAICompatProvider(config, auth_header="api-key",
-query={"api-version": "2024-10-21"})`` with the deployment URL as ``base_url``.
+Azure OpenAI's v1 API (``base_url: https://RESOURCE.openai.azure.com/openai/v1``)
+is plain OpenAI. Its classic deployments API differs only in how it
+authenticates (an ``api-key`` header) and in the ``api-version`` query
+parameter: the provider's ``auth: api-key`` and ``api_version`` in turnout.yaml,
+with the deployment's URL as ``base_url``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Literal
 import orjson
 from yarl import URL
 
-from turnout.domain.providers import ProviderConfig
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig
 from turnout.errors import InvalidInput, ProviderError
 from turnout.providers.base import ChatRequest, upstream_params
 from turnout.providers.sse import SSEEvent
@@ -154,5 +155,7 @@ class OpenAICompatProvider:
 
 
 def create_openai_provider(config: ProviderConfig) -> OpenAICompatProvider:
-    """Registry factory: OpenAI-style bearer auth and default timeouts."""
-    return OpenAICompatProvider(config)
+    """Registry factory: the config's auth (bearer by default) and api-version, default timeouts."""
+    auth: AuthHeader = "api-key" if config.auth is ApiKeyAuth.API_KEY else "authorization"
+    query = {"api-version": config.api_version} if config.api_version else None
+    return OpenAICompatProvider(config, auth_header=auth, query=query)

@@ -87,11 +87,7 @@ class ConfigService:
                     actor,
                     f"provider.{change.kind.value.split('_')[0]}",
                     config.name,
-                    {
-                        "kind": config.kind.value,
-                        "base_url": config.base_url,
-                        "api_key_env": config.api_key_env,
-                    },
+                    dict[str, JsonValue](config.as_dict()),
                 )
             elif change.kind in (ChangeKind.ADD_VERSION, ChangeKind.UPDATE_VERSION):
                 self._apply_version(uow, actor, desired, change.subject, change.kind)

@@ -32,7 +32,7 @@ from typing import Any
 
 from turnout.domain.aliases import AliasTarget
 from turnout.domain.bucketing import BUCKETS, bucket
-from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.domain.versions import ParamValue
 from turnout.errors import InvalidInput, NotFound, TurnoutError
 from turnout.ports import Clock, RegistryStore
@@ -261,10 +261,7 @@ def snapshot_json(snapshot: RoutingSnapshot) -> dict[str, Any]:
             for name in snapshot.aliases()
         },
         "versions": {vid: _version_json(v) for vid, v in snapshot.versions.items()},
-        "providers": {
-            name: {"kind": p.kind.value, "base_url": p.base_url, "api_key_env": p.api_key_env}
-            for name, p in snapshot.providers.items()
-        },
+        "providers": {name: p.as_dict() for name, p in snapshot.providers.items()},
     }
 
 
@@ -301,6 +298,8 @@ def snapshot_from_json(data: Mapping[str, Any]) -> RoutingSnapshot:
                 ProviderKind.parse(entry["kind"]),
                 entry.get("base_url"),
                 entry.get("api_key_env"),
+                ApiKeyAuth.parse(entry["auth"]) if entry.get("auth") else None,
+                entry.get("api_version"),
             )
             for name, entry in (data.get("providers") or {}).items()
         }

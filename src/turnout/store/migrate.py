@@ -16,7 +16,7 @@ from turnout.store.engine import WRITE_OPTION, translate_errors
 
 __all__ = ["HEAD_REVISION", "ensure_schema", "stamped_revision"]
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 """The newest migration; bump it with every file added to ``migrations/versions``."""
 
 _MIGRATION_LOCK_KEY = 0x7475726E  # "turn"

@@ -11,7 +11,7 @@ from turnout.domain.access import ApiToken, Role
 from turnout.domain.aliases import Alias, AliasAction, AliasRevision, AliasTarget
 from turnout.domain.audit import AuditEntry, JsonValue
 from turnout.domain.ids import VersionId
-from turnout.domain.providers import ProviderConfig, ProviderKind
+from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.domain.requests import RequestRecord
 from turnout.domain.versions import KnownIssue, ParamValue, Version, VersionStatus
 
@@ -142,12 +142,19 @@ def provider_row(config: ProviderConfig) -> dict[str, Any]:
         "kind": config.kind.value,
         "base_url": config.base_url,
         "api_key_env": config.api_key_env,
+        "auth": config.auth.value if config.auth is not None else None,
+        "api_version": config.api_version,
     }
 
 
 def provider_from_row(row: Row) -> ProviderConfig:
     return ProviderConfig(
-        row["name"], ProviderKind(row["kind"]), row["base_url"], row["api_key_env"]
+        row["name"],
+        ProviderKind(row["kind"]),
+        row["base_url"],
+        row["api_key_env"],
+        ApiKeyAuth(row["auth"]) if row["auth"] is not None else None,
+        row["api_version"],
     )
 
 

@@ -92,6 +92,8 @@ providers = Table(
     Column("kind", String(16), nullable=False),
     Column("base_url", Text),
     Column("api_key_env", String(128)),
+    Column("auth", String(16)),
+    Column("api_version", String(32)),
 )
 
 versions = Table(
