@@ -17,6 +17,7 @@ from turnout.domain.access import LOCAL_ADMIN, Principal, Role
 from turnout.domain.aliases import AliasAction, AliasTarget
 from turnout.domain.ids import VersionId
 from turnout.domain.plan import ChangeKind, DesiredAlias, DesiredState
+from turnout.domain.requests import RequestRecord
 from turnout.domain.rollouts import RolloutPlan, RolloutStatus, TransitionKind
 from turnout.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from turnout.services.context import ServiceContext
@@ -354,3 +355,41 @@ def test_the_stable_latency_sample_survives_interleaved_aliases(
     assert len(evidence.stable.latency_sample) == 100  # every 3rd of 300: thin = 300 // 100
     assert len(evidence.canary.latency_sample) == 100
     assert rollout.id is not None
+
+
+def test_feedback_counts_for_the_attempt_that_answered_not_a_failed_canary_attempt(
+    rollout_setup: Registry, store: SqlStore, clock: FakeClock
+) -> None:
+    rollout = rollout_setup.rollouts.start(LOCAL_ADMIN, ALIAS, CANARY)
+
+    def row(request_id: str, version: str, arm: str, status: int) -> RequestRecord:
+        return RequestRecord(
+            request_id=request_id,
+            at=clock.advance(0.01),
+            alias=ALIAS,
+            version=version,
+            arm=arm,
+            key_hash=None,
+            status=status,
+            error_class=None if status < 400 else "provider_error",
+            latency_ms=100.0,
+            ttft_ms=None,
+            tokens_in=10,
+            tokens_out=5,
+            cost_usd=None,
+            stream=False,
+        )
+
+    rescued, answered = f"req_{1:024x}", f"req_{2:024x}"
+    store.log_requests(
+        [
+            row(rescued, CANARY, "canary", 502),  # the canary failed ...
+            row(rescued, STABLE, "fallback", 200),  # ... and a fallback answered
+            row(answered, CANARY, "canary", 200),
+        ]
+    )
+    store.record_feedback(rescued, 0.0, "user", clock())
+    store.record_feedback(answered, 1.0, "user", clock())
+    evidence = store.observe(rollout, clock.advance(1)).evidence
+    assert evidence.canary.quality.n == 1  # only the answer the canary gave
+    assert evidence.canary.quality.mean == 1.0

@@ -93,11 +93,17 @@ def _arms(conn: Connection, rollout: Rollout, end: datetime) -> dict[str, dict[s
 
 
 def _quality(conn: Connection, rollout: Rollout, end: datetime) -> dict[str, Moments]:
+    """Feedback per arm, joined to the *answered* attempt of each request only.
+
+    A request whose canary attempt failed and whose fallback answered has two log
+    rows under one request id; the score is about the fallback's answer, so the
+    failed attempt's row (an error status) must not take it for the canary arm.
+    """
     score = feedback.c.score
     query = (
         select(_log.arm, func.count(score), func.sum(score), func.sum(score * score))
         .select_from(feedback.join(request_log, _log.request_id == feedback.c.request_id))
-        .where(_window(rollout, rollout.started_at, end))
+        .where(_window(rollout, rollout.started_at, end), _ok())
         .group_by(_log.arm)
     )
     return {row[0]: _moments(row, 1) for row in conn.execute(query)}
