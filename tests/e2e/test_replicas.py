@@ -250,3 +250,35 @@ def test_a_multi_worker_gateway_follows_a_flip_on_every_connection(
         pg_registry.aliases.set(LOCAL_ADMIN, ALIAS, V2)
         assert eventually(lambda: fresh_connections_serve(V2)), gateway.log()
     assert_clean_stop(fleet, gateway)
+
+
+def _requests_served(metrics_text: str) -> float:
+    """The sum of ``turnout_requests_total`` over every series of one scrape."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
+        if line.startswith("turnout_requests_total{")
+    )
+
+
+@pytest.mark.postgres
+def test_every_scrape_of_a_multi_worker_gateway_counts_every_worker(
+    pg_registry: Registry, e2e_pg_url: str, fleet: Fleet
+) -> None:
+    gateway = fleet.start(e2e_pg_url, options=("--workers", "2"))
+    no_reuse = httpx.Client(timeout=5.0, limits=httpx.Limits(max_keepalive_connections=0))
+    served = 40
+    with no_reuse:
+        for _ in range(served):  # fresh connections: the kernel spreads them over the workers
+            answer = no_reuse.post(
+                f"{gateway.url}/v1/chat/completions",
+                json={"model": ALIAS, "messages": [{"role": "user", "content": "ping"}]},
+            )
+            assert answer.status_code == 200, answer.text
+        scrapes = [no_reuse.get(f"{gateway.url}/metrics").text for _ in range(8)]
+    # whichever worker answers the scrape, it reports both workers' requests
+    assert [_requests_served(text) for text in scrapes] == [served] * len(scrapes)
+    for text in scrapes:
+        markers = [line for line in text.splitlines() if line.startswith("turnout_snapshot_marker")]
+        assert len(markers) == 1, markers  # one combined gauge, not one per worker
+    assert_clean_stop(fleet, gateway)

@@ -33,6 +33,7 @@ __all__ = ["FeedControl", "TurnoutASGI"]
 log = logging.getLogger(__name__)
 
 _SHUTDOWN_FLUSH_S = 5.0
+_GAUGE_REFRESH_S = 1.0  # with shared (multi-worker) metrics: how stale a copied gauge may be
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/v1/models"})
 
 
@@ -77,6 +78,7 @@ class TurnoutASGI:
         self._feedback = feedback
         self._on_startup = on_startup
         self._after_startup: list[Callable[[], None]] = []
+        self._gauge_refresher: asyncio.Task[None] | None = None
         self._rollout_aliases: set[str] = set()
         metrics.on_collect(self._copy_gauges)
 
@@ -153,6 +155,10 @@ class TurnoutASGI:
                         self._shadow.start()
                     if self._on_startup is not None:
                         self._on_startup()
+                    if self._metrics.multiprocess:
+                        self._gauge_refresher = asyncio.get_running_loop().create_task(
+                            self._refresh_gauges(), name="gauge-refresher"
+                        )
                     for hook in self._after_startup:
                         hook()
                 except Exception as exc:
@@ -160,6 +166,8 @@ class TurnoutASGI:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._gauge_refresher is not None:
+                    self._gauge_refresher.cancel()
                 try:  # a store that is down or locked must not hold shutdown hostage
                     async with asyncio.timeout(_SHUTDOWN_FLUSH_S):
                         if self._shadow is not None:
@@ -177,6 +185,20 @@ class TurnoutASGI:
                     self._on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _refresh_gauges(self) -> None:
+        """Keep this worker's copied gauges current in the shared metric files.
+
+        A scrape runs the copy hooks only in the worker that answers it; without
+        this, the other workers' queue sizes and snapshot ages would be as old as
+        the last scrape that happened to reach them.
+        """
+        while True:
+            await asyncio.sleep(_GAUGE_REFRESH_S)
+            try:
+                self._metrics.refresh()
+            except Exception:  # a gauge must never take the worker down
+                log.exception("refreshing gauges failed")
 
 
 async def _reply(send: Send, status: int, content_type: bytes, body: bytes) -> None:

@@ -4,20 +4,46 @@ Label children are cached per (alias, version, arm) so the hot path pays a dict
 lookup and an observe, not prometheus-client's label resolution. Feedback is
 counted by its ``source``, a client-chosen string: past
 :data:`FEEDBACK_SOURCES_MAX` distinct values the rest count as ``other``, so a
-client cannot blow up the number of series. Each worker
-process serves its own ``/metrics``; scrape every worker (or run one worker per
-pod), as with any multi-process Python server.
+client cannot blow up the number of series.
+
+With several worker processes behind one port (``turnout serve --workers N``) a
+scrape reaches whichever worker accepts it, so per-process metrics would show one
+worker's share, different on every scrape. ``serve`` then points
+``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before the workers start, and
+prometheus-client's multi-process mode keeps every value in a memory-mapped file
+there: counters and histograms are summed over the workers at scrape time, each
+gauge is combined by the ``multiprocess_mode`` it declares (queue sizes summed,
+the snapshot marker the oldest worker's, ages and breaker states the worst). Gauges
+copied from their owners (queue sizes, snapshot age) are refreshed every second in
+every worker, so a scrape does not read another worker's stale copy.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
-__all__ = ["CONTENT_TYPE_LATEST", "FEEDBACK_SOURCES_MAX", "GatewayMetrics"]
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "FEEDBACK_SOURCES_MAX",
+    "MULTIPROCESS_ENV",
+    "GatewayMetrics",
+    "multiprocess_enabled",
+]
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's switch: set before the process imports it, values live in files there."""
+
+
+def multiprocess_enabled() -> bool:
+    """Whether this process keeps its metric values in prometheus-client's shared files."""
+    return MULTIPROCESS_ENV in os.environ or "prometheus_multiproc_dir" in os.environ
+
 
 FEEDBACK_SOURCES_MAX = 32
 """Distinct ``source`` labels of ``turnout_feedback_total`` before ``other``."""
@@ -56,6 +82,7 @@ class _Series:
 
 class GatewayMetrics:
     def __init__(self) -> None:
+        self.multiprocess = multiprocess_enabled()
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ("alias", "version", "arm")
         self.requests = Counter(
@@ -94,26 +121,31 @@ class GatewayMetrics:
             "turnout_request_log_dropped",
             "Request-log records dropped (queue full).",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.log_pending = Gauge(
             "turnout_request_log_pending",
             "Request-log records waiting to be written.",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.snapshot_marker = Gauge(
             "turnout_snapshot_marker",
             "Registry change marker of the routing snapshot served.",
             registry=self.registry,
+            multiprocess_mode="livemin",
         )
         self.snapshot_age = Gauge(
             "turnout_snapshot_age_seconds",
             "Seconds since the snapshot was confirmed current.",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.degraded = Gauge(
             "turnout_degraded",
             "1 while the registry is unreachable (serving the last snapshot).",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.feedback = Counter(
             "turnout_feedback",
@@ -132,6 +164,7 @@ class GatewayMetrics:
             "Percent of an alias's traffic buckets on its rollout's canary (0: no rollout).",
             ("alias",),
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.shadow_requests = Counter(
             "turnout_shadow_requests",
@@ -149,17 +182,20 @@ class GatewayMetrics:
             "turnout_shadow_pending",
             "Shadow copies queued, waiting for a worker.",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.shadow_pairs_dropped = Gauge(
             "turnout_shadow_pairs_dropped",
             "Shadow pairs not stored (writer queue full).",
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.breaker_state = Gauge(
             "turnout_breaker_state",
             "Circuit breaker per version: 0 closed, 1 half-open, 2 open.",
             ("version",),
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
         self.breaker_transitions = Counter(
             "turnout_breaker_transitions",
@@ -178,6 +214,7 @@ class GatewayMetrics:
             "Days until a registered version is shut off by its provider (negative: past).",
             ("version",),
             registry=self.registry,
+            multiprocess_mode="livemin",
         )
         self._feedback_sources: set[str] = set()
         self._series: dict[tuple[str, str, str], _Series] = {}
@@ -203,7 +240,16 @@ class GatewayMetrics:
         """Run ``hook`` before each scrape, to copy gauges from their owners."""
         self._collect_hooks.append(hook)
 
-    def render(self) -> bytes:
+    def refresh(self) -> None:
+        """Copy the gauges from their owners (the hooks of :meth:`on_collect`)."""
         for hook in self._collect_hooks:
             hook(self)
-        return generate_latest(self.registry)
+
+    def render(self) -> bytes:
+        """The exposition text: this process's metrics, or every worker's combined."""
+        self.refresh()
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+        return generate_latest(combined)

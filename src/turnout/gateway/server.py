@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 import uvicorn
 
 from turnout.errors import StoreUnavailable
 from turnout.gateway.asgi import TurnoutASGI
 from turnout.gateway.heap import settle_heap
+from turnout.gateway.metrics import MULTIPROCESS_ENV
 from turnout.wiring import DB_ENV, build_server_app, default_db_url, open_registry
 
-__all__ = ["APP_FACTORY", "create_app", "create_app_from_env", "serve"]
+__all__ = ["APP_FACTORY", "create_app", "create_app_from_env", "serve", "shared_metrics"]
 
 APP_FACTORY = "turnout.gateway.server:create_app_from_env"
 """The import string uvicorn workers use (``uvicorn --factory`` accepts it too)."""
@@ -56,20 +60,43 @@ def serve(db_url: str, host: str, port: int, workers: int) -> None:
         with contextlib.suppress(StoreUnavailable):  # fail-static: start from the snapshot file
             open_registry(db_url).close()
         os.environ[DB_ENV] = db_url  # inherited by the worker processes
-    uvicorn.run(
-        app,
-        factory=isinstance(app, str),
-        workers=max(workers, 1),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        ws="none",
-        lifespan="on",
-        log_level="info",
-        access_log=False,  # a line per request costs more CPU than the gateway itself
-        server_header=False,
-        proxy_headers=False,  # X-Forwarded-* rewriting costs ~4% CPU a request; not needed
-        date_header=False,
-        backlog=4096,
-    )
+    with shared_metrics(workers):
+        uvicorn.run(
+            app,
+            factory=isinstance(app, str),
+            workers=max(workers, 1),
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            ws="none",
+            lifespan="on",
+            log_level="info",
+            access_log=False,  # a line per request costs more CPU than the gateway itself
+            server_header=False,
+            proxy_headers=False,  # X-Forwarded-* rewriting costs ~4% CPU a request; not needed
+            date_header=False,
+            backlog=4096,
+        )
+
+
+@contextlib.contextmanager
+def shared_metrics(workers: int) -> Iterator[str | None]:
+    """With several workers, a fresh directory for prometheus-client's multi-process mode.
+
+    Set in the environment before uvicorn spawns the workers, so each imports
+    prometheus-client in multi-process mode and ``/metrics`` from any of them
+    reports all of them (see :mod:`turnout.gateway.metrics`). Removed when serving
+    ends: the files are only meaningful for the processes that wrote them. A
+    directory the operator set already is used as it is and left in place.
+    """
+    if workers <= 1 or MULTIPROCESS_ENV in os.environ:
+        yield os.environ.get(MULTIPROCESS_ENV)
+        return
+    path = tempfile.mkdtemp(prefix="turnout-metrics-")
+    os.environ[MULTIPROCESS_ENV] = path
+    try:
+        yield path
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(path, ignore_errors=True)
