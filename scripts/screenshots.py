@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def seed(registry: Registry) -> str:
     add(
         LOCAL_ADMIN,
         "sim/summarise-2025-03-01",
-        {"latency_ms": 30},
+        {"latency_ms": 30, "error_rate": 0.03},
         retirement_date=today + timedelta(days=240),
     )
     registry.versions.add_known_issue(
@@ -80,7 +81,7 @@ def seed(registry: Registry) -> str:
     aliases.set(LOCAL_ADMIN, "summarise", "sim/summarise-2025-03-01")
     aliases.set(LOCAL_ADMIN, "extract", "sim/chat-2025-09-01", ["sim/chat-2025-01-01"])
     aliases.set(LOCAL_ADMIN, "extract", "sim/chat-2025-06-01", reason="better JSON")
-    add(LOCAL_ADMIN, "sim/summarise-2025-10-01", {"latency_ms": 25})
+    add(LOCAL_ADMIN, "sim/summarise-2025-10-01", {"latency_ms": 25, "error_rate": 0.03})
     plan = RolloutPlan.from_dict(
         {
             "steps": [10, 50, 100],
@@ -113,15 +114,30 @@ def serve(app: object) -> tuple[str, uvicorn.Server, threading.Thread]:
 
 
 def traffic(url: str) -> None:
-    """Requests through the gateway, so the health columns have numbers in them."""
+    """Requests through the gateway, so the health columns and rollout charts have numbers.
+
+    The alias in a rollout gets enough requests (sixteen at a time, in waves a
+    moment apart) for its gates to reach an estimate at several moments, so the
+    rollout page shows charts rather than "no estimate yet".
+    """
     with httpx.Client(base_url=url, timeout=10) as client:
         for i in range(120):
-            for alias in ("prod-chat", "summarise", "extract"):
-                question = f"What is {i} + {i}?"
-                body = {"model": alias, "messages": [{"role": "user", "content": question}]}
-                body["user"] = f"user-{i}"  # sticky keys spread over the canary split
-                client.post("/v1/chat/completions", json=body)
+            for alias in ("prod-chat", "extract"):
+                client.post("/v1/chat/completions", json=_ask(alias, i))
+
+        def one(i: int) -> None:
+            client.post("/v1/chat/completions", json=_ask("summarise", i))
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            for wave in range(6):
+                list(pool.map(one, range(wave * 400, (wave + 1) * 400)))
+                time.sleep(1.0)
     time.sleep(1.5)  # the request log is written in batches off the hot path
+
+
+def _ask(alias: str, i: int) -> dict[str, object]:
+    question = {"role": "user", "content": f"What is {i} + {i}?"}
+    return {"model": alias, "messages": [question], "user": f"user-{i}"}  # keys spread the split
 
 
 def shoot(page: Page, url: str, name: str) -> None:
