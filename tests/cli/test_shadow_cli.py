@@ -113,6 +113,7 @@ def test_report_and_replay(run, run_json, error_line, db_url: str, tmp_path) -> 
         (("shadow", "report", "prod-chat", "-c", V2, "--source", "dream"), "--source"),
         (("shadow", "report", "prod-chat", "-c", V2, "--since", "yesterday"), "ISO"),
         (("shadow", "report", "prod-chat", "-c", V2, "--hours", "0"), "--hours"),
+        (("shadow", "report", "prod-chat", "-c", V2, "--judge-both-orders"), "--judge VERSION"),
         (("shadow", "replay", "prod-chat", "-c", "sim/chat-2030-01-01"), "not registered"),
         (("shadow", "replay", "prod-chat", "-c", V2, "--limit", "0"), "--limit"),
     ]:

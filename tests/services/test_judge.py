@@ -127,3 +127,33 @@ def test_grade_pair() -> None:
     )
     assert (down.score_a, down.score_b) == (None, None)
     assert down.error == "judge call failed: timeout"
+
+
+def test_both_orders_cancel_a_judge_that_prefers_whatever_it_reads_first() -> None:
+    caller = ScriptedCaller("SCORE_A: 1\nSCORE_B: 0.5")  # always likes the first answer better
+    once = asyncio.run(Judge(caller).grade_pair("sim/j-001", "q", "primary", "candidate"))
+    assert once.preference == pytest.approx(-0.5)  # the bias, read as a real difference
+    caller.seen.clear()
+    both = asyncio.run(
+        Judge(caller).grade_pair_both_orders("sim/j-001", "q", "primary", "candidate")
+    )
+    assert (both.score_a, both.score_b, both.error) == (0.75, 0.75, None)
+    assert both.preference == 0.0
+    first_read = sorted(
+        str(messages[1]["content"]).split("Answer A:\n")[1].split("\n")[0]
+        for _, messages, _ in caller.seen
+    )
+    assert first_read == ["candidate", "primary"]  # one call in each order
+
+
+def test_both_orders_needs_a_grade_from_each_order() -> None:
+    down = asyncio.run(
+        Judge(ScriptedCaller(error="timeout")).grade_pair_both_orders("sim/j-001", "q", "a", "b")
+    )
+    assert (down.score_a, down.score_b) == (None, None)
+    assert down.error == "A first: judge call failed: timeout"
+    half = asyncio.run(
+        Judge(ScriptedCaller("SCORE_A: 1")).grade_pair_both_orders("sim/j-001", "q", "a", "b")
+    )
+    assert (half.score_a, half.score_b) == (None, None)
+    assert "no pair of grades" in (half.error or "")

@@ -143,6 +143,16 @@ async def test_judge_grades_each_pair_with_a_failed_side_skipped() -> None:
     assert messages == Judge.pair_messages("user: question 0", "Paris", "Paris")
 
 
+async def test_a_judge_asked_in_both_orders_loses_its_first_answer_bias() -> None:
+    biased = '{"score_a": 0.9, "score_b": 0.6}'  # whatever comes first gets 0.9
+    once = JudgeComparator(FakeCaller(biased), JUDGE_VERSION)
+    assert await once.compare(PAIRS[0]) == pytest.approx(0.7)
+    caller = FakeCaller(biased)
+    both = JudgeComparator(caller, JUDGE_VERSION, both_orders=True)
+    assert await both.compare(PAIRS[0]) == pytest.approx(1.0)
+    assert len(caller.calls) == 2
+
+
 async def test_judge_failure_or_no_grade_scores_nothing() -> None:
     failing = JudgeComparator(FakeCaller(error="upstream 500"), JUDGE_VERSION)
     assert await failing.compare(PAIRS[0]) is None

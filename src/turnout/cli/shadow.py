@@ -194,6 +194,14 @@ def report(
         str | None,
         typer.Option("--judge", help="A registered version that grades each pair (judge)."),
     ] = None,
+    judge_both_orders: Annotated[
+        bool,
+        typer.Option(
+            "--judge-both-orders",
+            help="Ask the judge twice per pair, answers swapped, and average: cancels its "
+            "preference for the first answer at twice the cost.",
+        ),
+    ] = False,
     source: Annotated[
         str | None, typer.Option("--source", help="Only 'live' or only 'replay' pairs.")
     ] = None,
@@ -220,7 +228,16 @@ def report(
     if worst < 0 or limit < 1:
         raise InvalidInput("--worst must be >= 0 and --limit >= 1")
     request = ReportRequest(
-        alias, candidate, start, end, limit, _names(comparators), judge, source, worst
+        alias,
+        candidate,
+        start,
+        end,
+        limit,
+        _names(comparators),
+        judge,
+        source,
+        worst,
+        judge_both_orders,
     )
     found = asyncio.run(_with_analysis(state, lambda analysis: analysis.report(request)))
     if html is not None:

@@ -10,7 +10,10 @@ Public API:
 * :meth:`Judge.grade_answer` — one answer, optionally against a reference
   answer and a rubric -> :class:`Grade` with a score in [0, 1];
 * :meth:`Judge.grade_pair` — two answers to one prompt (primary, candidate)
-  -> :class:`PairGrade` with a score for each.
+  -> :class:`PairGrade` with a score for each;
+* :meth:`Judge.grade_pair_both_orders` — the same, asked twice with the answers
+  swapped and averaged, so the judge's preference for the first answer it reads
+  (position bias, Zheng et al., "Judging LLM-as-a-Judge", 2023) cancels out.
 
 Neither raises for a failed judge call or an unreadable reply: the grade's
 ``error`` says what went wrong and ``score`` is None, so callers decide what a
@@ -30,6 +33,7 @@ expression of the user message — acts as a deterministic judge in tests.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from dataclasses import dataclass
@@ -244,8 +248,8 @@ class Judge:
     ) -> PairGrade:
         """Ask ``judge_version`` to grade two answers to ``prompt`` side by side.
 
-        Judges favour the first answer they read; a caller that wants to cancel
-        that bias grades both orders and averages (this method asks once).
+        Judges favour the first answer they read; :meth:`grade_pair_both_orders`
+        cancels that bias at twice the cost (this method asks once).
         """
         messages = self.pair_messages(prompt, answer_a, answer_b, reference, rubric)
         completion = await self._ask(judge_version, messages)
@@ -257,6 +261,43 @@ class Judge:
             error = f"judge reply holds no pair of grades: {reply!r}"
             return PairGrade(score_a, score_b, completion.text, error, completion)
         return PairGrade(score_a, score_b, completion.text, None, completion)
+
+    async def grade_pair_both_orders(
+        self,
+        judge_version: str,
+        prompt: str,
+        answer_a: str,
+        answer_b: str,
+        *,
+        reference: str | None = None,
+        rubric: str | None = None,
+    ) -> PairGrade:
+        """:meth:`grade_pair` in both orders (two calls, concurrently), grades averaged.
+
+        Each answer's grade is the mean of its grade when read first and when read
+        second. A grade needs both calls: if either fails or is unreadable the
+        result carries that error and no scores, rather than a one-sided grade that
+        would bring the bias back.
+        """
+        forward, backward = await asyncio.gather(
+            self.grade_pair(
+                judge_version, prompt, answer_a, answer_b, reference=reference, rubric=rubric
+            ),
+            self.grade_pair(
+                judge_version, prompt, answer_b, answer_a, reference=reference, rubric=rubric
+            ),
+        )
+        reply = f"{forward.reply}\n---\n{backward.reply}"
+        for graded, order in ((forward, "A first"), (backward, "B first")):
+            if graded.error is not None:
+                return PairGrade(None, None, reply, f"{order}: {graded.error}", graded.completion)
+        a_first, b_second = forward.score_a, forward.score_b
+        b_first, a_second = backward.score_a, backward.score_b
+        if a_first is None or b_second is None or b_first is None or a_second is None:
+            return PairGrade(None, None, reply, "judge gave no pair of grades", None)
+        score_a = (a_first + a_second) / 2
+        score_b = (b_first + b_second) / 2
+        return PairGrade(score_a, score_b, reply, None, forward.completion)
 
 
 def _grading(

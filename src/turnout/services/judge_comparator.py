@@ -46,16 +46,18 @@ def agreement_of(grade: PairGrade) -> float | None:
     return min(1.0, max(0.0, 1.0 - (grade.score_a - grade.score_b)))
 
 
-def pair_grader(judge: Judge, judge_version: str) -> Grader:
+def pair_grader(judge: Judge, judge_version: str, *, both_orders: bool = False) -> Grader:
     """A grader asking ``judge_version`` to grade primary (A) and candidate (B) side by side.
 
-    One call per pair, primary first: judges favour the first answer they read,
-    which here errs towards flagging the candidate — the safe side for a check
-    that gates a promotion.
+    By default one call per pair, primary first: judges favour the first answer
+    they read, which here errs towards flagging the candidate — the safe side for
+    a check that gates a promotion. ``both_orders`` asks twice with the answers
+    swapped and averages, cancelling that bias at twice the judge's cost.
     """
+    ask = judge.grade_pair_both_orders if both_orders else judge.grade_pair
 
     async def grade(pair: ShadowPair) -> float | None:
-        graded = await judge.grade_pair(
+        graded = await ask(
             judge_version, prompt_text(pair.messages), pair.primary.text, pair.candidate.text
         )
         return agreement_of(graded)
@@ -69,7 +71,8 @@ class JudgeComparator:
     ``concurrency`` bounds judge calls in flight across *all* uses of this
     instance (one semaphore), so ``compare`` called from many tasks and
     :meth:`compare_many` both respect it. ``grader`` replaces the default
-    :func:`pair_grader` (tests, or a custom rubric).
+    :func:`pair_grader` (tests, or a custom rubric); ``both_orders`` makes the
+    default grader ask each pair in both orders.
     """
 
     name = JUDGE
@@ -84,12 +87,16 @@ class JudgeComparator:
         grader: Grader | None = None,
         concurrency: int = 4,
         timeout_s: float = 60.0,
+        both_orders: bool = False,
     ) -> None:
         if concurrency < 1:
             raise InvalidInput(f"judge concurrency must be >= 1, got {concurrency}")
         self.judge_version = judge_version
         self.concurrency = concurrency
-        self._grader = grader or pair_grader(Judge(caller, timeout_s=timeout_s), judge_version)
+        self.both_orders = both_orders
+        self._grader = grader or pair_grader(
+            Judge(caller, timeout_s=timeout_s), judge_version, both_orders=both_orders
+        )
         self._slots = asyncio.Semaphore(concurrency)
 
     async def compare(self, pair: ShadowPair) -> float | None:

@@ -52,6 +52,7 @@ class ReportRequest:
     judge: str | None = None  # a version id that grades pairs (comparator ``judge``)
     source: str | None = None  # ``live``, ``replay`` or None for both
     worst: int = 10
+    judge_both_orders: bool = False  # ask the judge twice, answers swapped (no position bias)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,9 @@ class ShadowAnalysis:
         if request.judge is not None:
             require_pinned(VersionId.parse(request.judge), self._ctx.catalog)
             caller = self._require_caller("a judge")
-            judge = JudgeComparator(caller, request.judge)
+            judge = JudgeComparator(caller, request.judge, both_orders=request.judge_both_orders)
+        elif request.judge_both_orders:
+            raise InvalidInput("--judge-both-orders needs a judge model: pass --judge VERSION")
         elif JUDGE in request.comparators:
             raise InvalidInput("comparator 'judge' needs a judge model: pass --judge VERSION")
         kinds = comparator_kinds(comparators)  # unknown names fail here, before any read
