@@ -111,6 +111,9 @@ def test_a_finished_rollout_charts_each_gate_and_logs_every_decision(
     assert 'class="pt verdict-harm"' in errors  # the last point: the rollback's evidence
     decisions = re.findall(r'data-decision="([a-z_]+)"', page.text)
     assert decisions == ["start", "advance", "pause", "resume", "rollback"]
+    pause = page.text[page.text.index('data-decision="pause"') :]
+    assert "(checking a dashboard)" in pause[: pause.index('data-decision="resume"')]
+    assert "(looks fine)" in page.text[page.text.index('data-decision="resume"') :]
     rollback = page.text[page.text.index('data-decision="rollback"') :]
     assert "automatic rollback" in rollback
     assert "rollout-controller" in rollback

@@ -299,7 +299,13 @@ class RolloutService:
             _stamp_gate_results(uow, after)
             self._stamp_evidence(uow, after, now)
         self._audit(
-            uow, now, principal, f"rollout.{transition.kind.value}", after, transition.message
+            uow,
+            now,
+            principal,
+            f"rollout.{transition.kind.value}",
+            after,
+            transition.message,
+            reason,
         )
 
     def _stamp_evidence(self, uow: UnitOfWork, rollout: Rollout, now: datetime) -> None:
@@ -334,6 +340,7 @@ class RolloutService:
         action: str,
         rollout: Rollout,
         message: str,
+        reason: str | None = None,
     ) -> None:
         detail: dict[str, JsonValue] = {
             "rollout": rollout.id,
@@ -343,6 +350,8 @@ class RolloutService:
             "weight_pct": rollout.weight / 100,
             "message": message,
         }
+        if reason:  # an operator's why (pause, resume, approve, abort): the decision log shows it
+            detail["reason"] = reason
         if rollout.evidence:
             detail["evidence"] = cast(JsonValue, [dict(item) for item in rollout.evidence])
         record(uow, now, principal, action, rollout.alias, detail)

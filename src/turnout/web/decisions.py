@@ -73,6 +73,9 @@ def decision_log(
         found = next((r for r in unmatched if message and message in (r.reason or "")), None)
         if found is not None:
             unmatched.remove(found)
+        reason = entry.detail.get("reason")
+        if found is None and isinstance(reason, str) and reason:
+            message = f"{message} ({reason})"  # no revision (pause, resume...) carries it
         weight = entry.detail.get("weight_pct")
         rows.append(
             DecisionRow(
