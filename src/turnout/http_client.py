@@ -11,14 +11,16 @@ in-memory routing snapshot that a background thread keeps fresh by polling the
 cheap ``/snapshot/marker`` and refetching ``/snapshot`` only when it moves. If
 the server becomes unreachable, the last good snapshot keeps serving
 (fail-static) and :attr:`HttpClient.degraded` says why.
+
+The client is the admin operations and the transport under them; the snapshot
+follower (:mod:`turnout.http_snapshot`) and the decoding of error responses
+(:mod:`turnout.http_errors`) are modules of their own.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -26,22 +28,15 @@ import httpx
 
 from turnout import __version__
 from turnout.domain.access import ApiToken, Role
-from turnout.domain.aliases import Alias, AliasRevision, AliasTarget
+from turnout.domain.aliases import Alias, AliasRevision
 from turnout.domain.audit import AuditEntry, ChainBreak
 from turnout.domain.deprecations import Finding
 from turnout.domain.promotion import PromotionPolicy
 from turnout.domain.rollouts import Rollout
 from turnout.domain.versions import ParamValue, Version
-from turnout.errors import (
-    HTTP_STATUS,
-    AuthenticationFailed,
-    ConfigError,
-    FloatingVersionError,
-    ProviderError,
-    ProviderTimeout,
-    StoreUnavailable,
-    TurnoutError,
-)
+from turnout.errors import AuthenticationFailed, StoreUnavailable
+from turnout.http_errors import error_from_response
+from turnout.http_snapshot import HttpSnapshotFollower
 from turnout.serialize import (
     alias_from_json,
     audit_from_json,
@@ -53,60 +48,15 @@ from turnout.serialize import (
 )
 from turnout.services.aliases import AliasChange
 from turnout.services.rollouts import RolloutReport
-from turnout.services.snapshot import Resolution, RoutingSnapshot
+from turnout.services.snapshot import Resolution
 from turnout.services.tokens import IssuedToken
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "HttpClient", "error_from_response"]
-
-log = logging.getLogger(__name__)
 
 DEFAULT_POLL_INTERVAL = 0.5
 """Seconds between marker polls: a flip reaches ``resolve`` within about this long."""
 
 _API_ROOT = "/api/v1"
-_STATUS_CLASSES: Mapping[int, type[TurnoutError]] = {
-    status: cls for cls, status in HTTP_STATUS.items()
-}
-
-
-def _all_error_classes(root: type[TurnoutError]) -> list[type[TurnoutError]]:
-    found = [root]
-    for sub in root.__subclasses__():
-        found.extend(_all_error_classes(sub))
-    return found
-
-
-def _class_for(code: object, status: int) -> type[TurnoutError]:
-    """The exception class named by the body's ``code``, else the one the status means."""
-    for cls in _all_error_classes(TurnoutError):
-        if cls.code == code:
-            return cls
-    return _STATUS_CLASSES.get(status, TurnoutError)
-
-
-def error_from_response(response: httpx.Response) -> TurnoutError:
-    """Rebuild the server's exception from an error response (any status >= 400)."""
-    detail: dict[str, Any] = {}
-    try:
-        payload = response.json()
-        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-            detail = payload["error"]
-    except ValueError:
-        pass
-    message = str(detail.get("message") or f"HTTP {response.status_code} from {response.url}")
-    cls = _class_for(detail.get("code"), response.status_code)
-    if issubclass(cls, FloatingVersionError):
-        suggestions = tuple(str(s) for s in detail.get("suggestions") or ())
-        return cls(message, str(detail.get("version_id", "")), suggestions)
-    if issubclass(cls, ConfigError):
-        path, line = str(detail.get("path", "")), detail.get("line")
-        where = f"{path}:{line}" if line is not None else path
-        return cls(message.removeprefix(f"{where}: "), path, line)
-    if issubclass(cls, ProviderTimeout):
-        return cls(message)
-    if issubclass(cls, ProviderError):
-        return cls(message, status=response.status_code)
-    return cls(message)
 
 
 def _api_root(base_url: str) -> str:
@@ -143,13 +93,14 @@ class HttpClient:
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
         self._timeout = timeout
-        self._poll_interval = poll_interval
-        self._snapshot: RoutingSnapshot | None = None
-        self._snapshot_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.degraded: str | None = None
+        self._routing = HttpSnapshotFollower(
+            self._call, poll_interval, join_timeout=max(5.0, timeout)
+        )
+
+    @property
+    def degraded(self) -> str | None:
         """Why the snapshot may be stale (the last poll failed), or None when fresh."""
+        return self._routing.degraded
 
     def __repr__(self) -> str:
         return f"HttpClient({self.base_url!r})"  # never the token
@@ -351,50 +302,11 @@ class HttpClient:
         local client do (same salt, same buckets); without one each call draws
         an arm at random. See :meth:`turnout.client.LocalClient.resolve`.
         """
-        snapshot = self._snapshot
-        if snapshot is None:
-            snapshot = self._first_snapshot()
-        return snapshot.resolve(alias, key)
-
-    def _first_snapshot(self) -> RoutingSnapshot:
-        with self._snapshot_lock:
-            if self._snapshot is None:
-                self._snapshot = self._fetch_snapshot()
-                self._thread = threading.Thread(
-                    target=self._follow, name="turnout-http-snapshot", daemon=True
-                )
-                self._thread.start()
-            return self._snapshot
-
-    def _fetch_snapshot(self) -> RoutingSnapshot:
-        data = self._call("GET", "/snapshot")
-        aliases = {
-            name: (AliasTarget.from_dict(entry["target"]), int(entry["revision"]))
-            for name, entry in data["aliases"].items()
-        }
-        return RoutingSnapshot.build(int(data["marker"]), datetime.now(UTC), aliases)
+        return self._routing.resolve(alias, key)
 
     def refresh(self) -> bool:
         """Refetch the snapshot if the registry changed; return whether it was swapped."""
-        current = self._snapshot
-        try:
-            marker = int(self._call("GET", "/snapshot/marker")["marker"])
-            if current is not None and marker == current.marker:
-                self.degraded = None
-                return False
-            fresh = self._fetch_snapshot()
-        except TurnoutError as exc:
-            if self.degraded is None:
-                log.warning("turnout server unreachable, keeping the last snapshot: %s", exc)
-            self.degraded = exc.message
-            return False
-        self.degraded = None
-        self._snapshot = fresh  # one reference assignment: readers see old or new
-        return True
-
-    def _follow(self) -> None:
-        while not self._stop.wait(self._poll_interval):
-            self.refresh()
+        return self._routing.refresh()
 
     # -- tokens and audit ----------------------------------------------------
 
@@ -431,8 +343,5 @@ class HttpClient:
 
     def close(self) -> None:
         """Stop following the registry and release the connection pool; idempotent."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=max(5.0, self._timeout))
+        self._routing.close()
         self._http.close()

@@ -2,7 +2,9 @@
 
 Every change is one transaction: read the alias, check the rules, write the new
 revision compare-and-set on the revision the caller saw, stamp ``promoted_at``
-on a version served for the first time, and append the audit entry.
+on a version served for the first time, and append the audit entry. The checks
+that refuse a change before anything is written live in
+:mod:`turnout.services.alias_checks`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from turnout.domain.audit import JsonValue
 from turnout.domain.ids import VersionId
 from turnout.domain.promotion import PromotionDecision, PromotionPolicy
 from turnout.domain.shadow import ShadowPolicy
-from turnout.domain.versions import VersionStatus
-from turnout.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from turnout.errors import NotFound
 from turnout.ports import UnitOfWork
+from turnout.services.alias_checks import (
+    check_expected_revision,
+    check_servable_target,
+    existing_alias,
+)
 from turnout.services.context import ServiceContext, record
 from turnout.services.promotion import (
     require_fallback_evals,
@@ -71,17 +77,17 @@ class AliasService:
 
     def get(self, name: str) -> Alias:
         with self._ctx.store.unit_of_work() as uow:
-            return _existing(uow, name)
+            return existing_alias(uow, name)
 
     def history(self, name: str) -> list[AliasRevision]:
         with self._ctx.store.unit_of_work() as uow:
-            _existing(uow, name)
+            existing_alias(uow, name)
             return uow.aliases.history(name)
 
     def resolve_at(self, name: str, at: datetime | None = None) -> AliasRevision:
         """The revision in force at ``at`` (default: now)."""
         with self._ctx.store.unit_of_work() as uow:
-            _existing(uow, name)
+            existing_alias(uow, name)
             history = uow.aliases.history(name)
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)  # a time without an offset is UTC, as in the CLI
@@ -174,7 +180,7 @@ class AliasService:
         audit entry as any flip, compare-and-set on the revision read inside
         ``uow`` (the caller's transaction holds the writer lock).
         """
-        current = _existing(uow, name)
+        current = existing_alias(uow, name)
         request = _Request(
             name, action, target, None, reason, current.revision, current.allow_floating
         )
@@ -192,8 +198,8 @@ class AliasService:
         if expected_revision is None:
             expected_revision = self._revision_now(name)
         with self._ctx.store.unit_of_work(write=True) as uow:
-            current = _existing(uow, name)
-            _check_expected(name, current.revision, expected_revision)
+            current = existing_alias(uow, name)
+            check_expected_revision(name, current.revision, expected_revision)
             chosen = pick_rollback(uow.aliases.history(name), to)
             request = _Request(
                 name,
@@ -213,7 +219,7 @@ class AliasService:
         """Mark an alias protected (deployer) or lift the protection (admin)."""
         authorize(principal, Operation.PROTECT_ALIAS if protected else Operation.UNPROTECT_ALIAS)
         with self._ctx.store.unit_of_work(write=True) as uow:
-            current = _existing(uow, name)
+            current = existing_alias(uow, name)
             action = AliasAction.PROTECT if protected else AliasAction.UNPROTECT
             request = _Request(name, action, None, protected, reason, None, current.allow_floating)
             return self._write(uow, principal, current, request)
@@ -224,7 +230,7 @@ class AliasService:
         now = self._ctx.now()
         seen = current.revision if current else 0
         if request.expected_revision is not None:
-            _check_expected(request.name, seen, request.expected_revision)
+            check_expected_revision(request.name, seen, request.expected_revision)
         was_protected = current.protected if current else False
         protected = was_protected if request.protected is None else request.protected
         authorize_alias_change(principal, request.name, was_protected or protected, request.reason)
@@ -243,7 +249,9 @@ class AliasService:
             if request.action is not AliasAction.POLICY:
                 target = replace(target, promotion=current.target.promotion)
         allow_floating = request.allow_floating or (current.allow_floating if current else False)
-        self._check_target(uow, request.name, target, protected, allow_floating)
+        check_servable_target(
+            uow, request.name, target, protected, allow_floating, self._ctx.today()
+        )
         if current is not None and current.target == target and current.protected == protected:
             history = uow.aliases.history(request.name)
             return AliasChange(history[-1], changed=False)
@@ -325,7 +333,7 @@ class AliasService:
     ) -> AliasChange:
         """:meth:`set_promotion` inside the caller's unit of work (``apply``)."""
         authorize(principal, Operation.PROTECT_ALIAS if policy else Operation.UNPROTECT_ALIAS)
-        current = _existing(uow, name)
+        current = existing_alias(uow, name)
         if policy is None and current.target.promotion is None:
             raise NotFound(f"alias '{name}' has no promotion policy")
         target = replace(current.target, promotion=policy)
@@ -343,58 +351,18 @@ class AliasService:
         reason: str | None = None,
     ) -> AliasChange:
         """Replace the alias's shadow candidates (``apply``; the shadow service for one)."""
-        current = _existing(uow, name)
+        current = existing_alias(uow, name)
         target = replace(current.target, shadows=shadows)
         request = _Request(
             name, AliasAction.SHADOW, target, None, reason, None, current.allow_floating
         )
         return self._write(uow, principal, current, request)
 
-    def _check_target(
-        self, uow: UnitOfWork, name: str, target: AliasTarget, protected: bool, allow_floating: bool
-    ) -> None:
-        """Every version served must be registered, not retired, and pinned unless allowed."""
-        today = self._ctx.today()
-        for vid in (*target.versions(), *target.shadow_versions()):
-            version = uow.versions.get(vid)
-            if version is None:
-                raise NotFound(
-                    f"version {vid} is not registered; add it first: turnout version add {vid}"
-                )
-            if version.status_on(today) is VersionStatus.RETIRED:
-                raise InvalidInput(f"version {vid} is retired and cannot be a new target")
-            if version.floating_allowed:
-                if protected:
-                    raise PermissionDenied(
-                        f"alias '{name}' is protected and may only serve pinned versions; "
-                        f"{vid} is a floating id"
-                    )
-                if not allow_floating:
-                    raise InvalidInput(
-                        f"version {vid} is a floating id; pass --allow-floating to let "
-                        f"non-protected alias '{name}' serve it"
-                    )
-
     @staticmethod
     def _stamp_promotion(uow: UnitOfWork, vid: VersionId, now: datetime) -> None:
         version = uow.versions.get(vid)
         if version is not None and version.promoted_at is None:
             uow.versions.update(replace(version, promoted_at=now))
-
-
-def _check_expected(name: str, seen: int, expected: int) -> None:
-    if expected != seen:
-        raise Conflict(
-            f"alias '{name}' is at revision {seen}, not {expected}: "
-            "(it changed since it was read); re-read it and retry"
-        )
-
-
-def _existing(uow: UnitOfWork, name: str) -> Alias:
-    alias = uow.aliases.get(name)
-    if alias is None:
-        raise NotFound(f"alias '{name}' does not exist")
-    return alias
 
 
 def _detail(revision: AliasRevision) -> dict[str, JsonValue]:
