@@ -32,7 +32,7 @@ from turnout.domain.versions import ParamValue, validate_label
 from turnout.errors import ConfigError, InvalidInput
 from turnout.yaml_lines import Loc, Source, load_with_lines
 
-__all__ = ["example_config", "load_config", "parse_config"]
+__all__ = ["example_config", "load_config", "parse_config", "read_config_text"]
 
 
 def _param_value(value: object) -> ParamValue:
@@ -106,12 +106,15 @@ def example_config() -> str:
 
 def load_config(path: str | os.PathLike[str]) -> DesiredState:
     """Read and validate a config file; every problem is a :class:`ConfigError`."""
-    label = os.fspath(path)
+    return parse_config(read_config_text(path), os.fspath(path))
+
+
+def read_config_text(path: str | os.PathLike[str]) -> str:
+    """A config file's text (to parse here, or to send to a server that parses it)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file: {exc}", label, None) from exc
-    return parse_config(text, label)
+        raise ConfigError(f"cannot read config file: {exc}", os.fspath(path), None) from exc
 
 
 def parse_config(text: str, path: str) -> DesiredState:

@@ -341,6 +341,19 @@ class HttpClient:
         brk = None if data["ok"] else ChainBreak(int(seq or 0), str(data.get("reason") or ""))
         return int(data["entries"]), brk
 
+    # -- config as code ------------------------------------------------------
+
+    def plan_config(self, text: str, file: str, reason: str | None = None) -> dict[str, Any]:
+        """What applying config ``text`` would change (the server parses it; errors name
+        ``file``): ``changes``, ``unmanaged_aliases``, ``summary`` and ``warnings``."""
+        body = {"config": text, "file": file, "reason": reason}
+        return dict(self._call("POST", "/config/plan", body))
+
+    def apply_config(self, text: str, file: str, reason: str | None = None) -> dict[str, Any]:
+        """Make the registry match config ``text``, all or nothing; what changed."""
+        body = {"config": text, "file": file, "reason": reason}
+        return dict(self._call("POST", "/config/apply", body))
+
     def close(self) -> None:
         """Stop following the registry and release the connection pool; idempotent."""
         self._routing.close()

@@ -17,6 +17,7 @@ from turnout.domain.aliases import Alias, AliasAction, AliasRevision, AliasTarge
 from turnout.domain.audit import AuditEntry, ChainBreak, JsonValue
 from turnout.domain.gates import GateResult, Metric, Verdict
 from turnout.domain.ids import VersionId
+from turnout.domain.plan import Plan
 from turnout.domain.rollouts import Rollout, RolloutPlan, RolloutStatus, StepRecord
 from turnout.domain.versions import KnownIssue, ParamValue, Version, VersionStatus
 from turnout.services.rollouts import RolloutReport
@@ -325,3 +326,22 @@ def rollout_report_from_json(data: Mapping[str, Any]) -> RolloutReport:
         canary_requests=int(samples["canary"]),
         stable_requests=int(samples["stable"]),
     )
+
+
+def plan_json(plan: Plan, applied: bool) -> Json:
+    """A plan (or what an apply changed) as ``turnout plan --json`` prints it."""
+    return {
+        "applied": applied,
+        "changes": [
+            {
+                "kind": change.kind.value,
+                "subject": change.subject,
+                "before": change.before,
+                "after": change.after,
+                "description": change.describe(),
+            }
+            for change in plan.changes
+        ],
+        "unmanaged_aliases": list(plan.unmanaged_aliases),
+        "summary": plan.summary(),
+    }

@@ -117,3 +117,39 @@ def test_apply_refuses_bad_files_and_writes_nothing(
 
     run("apply", "-f", str(protected), "--reason", "launch")
     assert run_json("alias", "show", "prod")["protected"] is True
+
+
+def test_plan_and_apply_against_a_server_url_with_a_token(
+    run_cli, error_line, registry, serve_asgi, tmp_path: Path
+) -> None:
+    """A CI job with a token and no database credentials: same output, same exit codes."""
+    from turnout.domain.access import LOCAL_ADMIN, Role
+    from turnout.gateway.app import build_app
+
+    url = serve_asgi(build_app(registry))
+    deployer = registry.tokens.create(LOCAL_ADMIN, "ci", Role.DEPLOYER).secret
+    viewer = registry.tokens.create(LOCAL_ADMIN, "drift", Role.VIEWER).secret
+    path = tmp_path / "turnout.yaml"
+    path.write_text(PROTECTED_FILE, encoding="utf-8")
+
+    def cli(token: str, *args: str, expect: int = 0, one_line: bool = True):
+        return run_cli("--db", url, "--token", token, *args, expect=expect, one_line=one_line)
+
+    planned = cli(viewer, "plan", "-f", str(path))
+    assert "+ alias prod" in planned.stdout
+    assert "Plan: 2 to add, 0 to change." in planned.stdout
+    assert "apply needs --reason" in planned.stderr
+    drift = cli(viewer, "plan", "-f", str(path), "--check", expect=1, one_line=False)
+    assert "the registry differs" in drift.stderr.strip().splitlines()[-1]
+    refused = cli(viewer, "apply", "-f", str(path), "-r", "x", expect=2)
+    assert "may not apply config: needs deployer" in error_line(refused)
+    assert registry.versions.all() == []  # refused: nothing written
+    applied = cli(deployer, "apply", "-f", str(path), "-r", "launch")
+    assert "Applied. Plan: 2 to add, 0 to change." in applied.stdout
+    assert str(registry.aliases.get("prod").target.version) == "sim/chat-2025-01-01"
+    assert "No changes" in cli(viewer, "plan", "-f", str(path), "--check").stdout
+    path.write_text(SCHEMA_ERROR_FILE, encoding="utf-8")
+    bad = cli(deployer, "apply", "-f", str(path), "-r", "x", expect=2)
+    assert f"{path}:4" in error_line(bad)  # the server parsed it; the line is still ours
+    missing = cli(deployer, "plan", "-f", str(tmp_path / "nope.yaml"), expect=2)
+    assert "cannot read config file" in error_line(missing)

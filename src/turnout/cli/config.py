@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from turnout.cli.state import State, state_of
-from turnout.domain.deprecations import Finding
 from turnout.errors import CheckFailed, InvalidInput
-
-if TYPE_CHECKING:
-    from turnout.client import LocalClient
-    from turnout.domain.plan import DesiredState
 
 ConfigPath = Annotated[Path, typer.Option("--file", "-f", help="The config file.")]
 
@@ -46,17 +40,6 @@ def init(
     state.output.line(f"wrote {path}; next: turnout plan -f {path}")
 
 
-def _local(state: State) -> object:
-    from turnout.client import LocalClient
-
-    client = state.client()
-    if not isinstance(client, LocalClient):
-        raise InvalidInput(
-            "plan and apply act on a database URL (--db sqlite:///... or postgresql://...)"
-        )
-    return client
-
-
 def plan(
     ctx: typer.Context,
     file: ConfigPath = Path("turnout.yaml"),
@@ -68,27 +51,11 @@ def plan(
     ] = None,
 ) -> None:
     """Show what apply would change, checked exactly as apply checks it."""
-    from turnout.client import LocalClient
-    from turnout.config_file import load_config
-
     state = state_of(ctx)
-    desired = load_config(file)
-    client = _local(state)
-    assert isinstance(client, LocalClient)
-    result = client.registry.config.plan(client.principal, desired, reason)
-    _print_plan(state, result)
-    _warn_deprecations(state, client.registry.deprecations.for_desired(client.principal, desired))
-    _warn_fallbacks(state, client, desired)
-    protected = [
-        c.subject
-        for c in result.changes
-        if c.kind.noun == "alias" and (wanted := desired.alias(c.subject)) and wanted.protected
-    ]
-    if protected and not reason:
-        names = ", ".join(sorted(set(protected)))
-        state.output.warn(f"protected alias(es) {names} change: apply needs --reason")
-    if check and not result.empty:
-        raise CheckFailed(f"the registry differs from {file}: {result.summary()}")
+    found = _run(state, file, reason, applied=False)
+    _print_plan(state, found)
+    if check and found["changes"]:
+        raise CheckFailed(f"the registry differs from {file}: {found['summary']}")
 
 
 def apply(
@@ -100,59 +67,59 @@ def apply(
     ] = None,
 ) -> None:
     """Make the registry match the file, in one transaction (refuses floating ids)."""
-    from turnout.client import LocalClient
-    from turnout.config_file import load_config
-
     state = state_of(ctx)
+    _print_plan(state, _run(state, file, reason, applied=True))
+
+
+def _run(state: State, file: Path, reason: str | None, applied: bool) -> dict[str, Any]:
+    """Plan or apply on the registry at hand: a database here, or a server over HTTP.
+
+    Both give the same JSON (``changes``, ``unmanaged_aliases``, ``summary``,
+    ``warnings``): on a database it is computed in this process, over HTTP the
+    server parses the file's text and computes it (``/api/v1/config/...``).
+    """
+    from turnout.client import LocalClient
+    from turnout.config_file import load_config, read_config_text
+    from turnout.http_client import HttpClient
+    from turnout.serialize import plan_json
+    from turnout.services.config_review import review
+
+    client = state.client()
+    if isinstance(client, HttpClient):
+        text = read_config_text(file)
+        if applied:
+            return client.apply_config(text, str(file), reason)
+        return client.plan_config(text, str(file), reason)
+    if not isinstance(client, LocalClient):
+        raise InvalidInput("plan and apply act on a database URL or a turnout server URL")
     desired = load_config(file)
-    client = _local(state)
-    assert isinstance(client, LocalClient)
-    result = client.registry.config.apply(client.principal, desired, reason)
-    _print_plan(state, result, applied=True)
-    _warn_deprecations(state, client.registry.deprecations.findings(client.principal))
-    _warn_fallbacks(state, client, desired)
+    registry, principal = client.registry, client.principal
+    service = registry.config
+    result = (service.apply if applied else service.plan)(principal, desired, reason)
+    warnings = review(registry, principal, desired, result, reason, applied)
+    return {**plan_json(result, applied), "warnings": warnings}
 
 
-def _warn_fallbacks(state: State, client: LocalClient, desired: DesiredState) -> None:
-    """Fallbacks of the file's aliases that have fallen behind (as ``turnout health``)."""
-    names = {alias.name for alias in desired.aliases}
-    for problem in client.registry.health.fallback_problems(names):
-        state.output.warn(f"alias {problem.alias}: fallback {problem.fallback} {problem.problem}")
+def _print_plan(state: State, found: dict[str, Any]) -> None:
+    """The changes, one line each, then the summary; warnings go to stderr."""
+    from turnout.domain.plan import ChangeKind
 
-
-def _warn_deprecations(state: State, findings: Sequence[Finding]) -> None:
-    """One warning line per version in use retiring within 90 days (stderr: --json stays clean)."""
-    for finding in findings:
-        state.output.warn(finding.describe())
-
-
-def _print_plan(state: State, result: object, applied: bool = False) -> None:
-    from turnout.domain.plan import Plan
-
-    assert isinstance(result, Plan)
     out = state.output
     if out.json:
-        out.emit_json(
-            {
-                "applied": applied,
-                "changes": [
-                    {
-                        "kind": c.kind.value,
-                        "subject": c.subject,
-                        "before": c.before,
-                        "after": c.after,
-                        "description": c.describe(),
-                    }
-                    for c in result.changes
-                ],
-                "unmanaged_aliases": list(result.unmanaged_aliases),
-            }
-        )
+        _warn(state, found)
+        out.emit_json({key: value for key, value in found.items() if key != "warnings"})
         return
-    for change in result.changes:
-        colour = "green" if change.kind.adds else "yellow"
-        out.out.print(f"[{colour}]{escape(change.describe())}[/{colour}]", highlight=False)
-    for name in result.unmanaged_aliases:
+    for change in found["changes"]:
+        colour = "green" if ChangeKind(change["kind"]).adds else "yellow"
+        out.out.print(f"[{colour}]{escape(change['description'])}[/{colour}]", highlight=False)
+    for name in found["unmanaged_aliases"]:
         out.line(f"[dim]  alias {name} is not in the file (left as it is)[/dim]")
-    summary = result.summary()
-    out.line(f"[bold]{'Applied. ' if applied and not result.empty else ''}{summary}[/bold]")
+    applied = found["applied"] and found["changes"]
+    out.line(f"[bold]{'Applied. ' if applied else ''}{found['summary']}[/bold]")
+    _warn(state, found)
+
+
+def _warn(state: State, found: dict[str, Any]) -> None:
+    """Retiring versions, fallbacks behind, protected aliases needing a reason (stderr)."""
+    for line in found.get("warnings", ()):
+        state.output.warn(str(line))

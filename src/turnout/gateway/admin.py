@@ -12,6 +12,7 @@ from fastapi import APIRouter, Security
 
 from turnout.gateway.admin_access import add_audit_routes, add_token_routes
 from turnout.gateway.admin_aliases import add_alias_routes
+from turnout.gateway.admin_config import add_config_routes
 from turnout.gateway.admin_deprecations import add_deprecation_routes
 from turnout.gateway.admin_rollouts import add_rollout_routes
 from turnout.gateway.admin_shadow import add_shadow_routes
@@ -40,6 +41,7 @@ def build_admin_router(registry: Registry) -> APIRouter:
     add_rollout_routes(router, registry)
     add_shadow_routes(router, registry)
     add_deprecation_routes(router, registry)
+    add_config_routes(router, registry)
     add_token_routes(router, registry)
     add_audit_routes(router, registry)
     return router
