@@ -12,7 +12,8 @@ from tests.gateway.conftest import ALIAS, DEADLINE_S, V1, V2, ServeAsgi, sample,
 from turnout.domain.access import LOCAL_ADMIN
 from turnout.domain.catalog_merge import EntryUpdate
 from turnout.services.registry import Registry
-from turnout.services.snapshot import RoutingSnapshot, snapshot_from_json, snapshot_json
+from turnout.services.snapshot import RoutingSnapshot
+from turnout.services.snapshot_file import snapshot_from_json, snapshot_json
 from turnout.wiring import build_server_app
 
 SOON = "sim/old-2025-01-01"

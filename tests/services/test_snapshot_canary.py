@@ -31,6 +31,8 @@ from turnout.services.snapshot import (
     Resolution,
     RoutingSnapshot,
     load_snapshot,
+)
+from turnout.services.snapshot_file import (
     read_snapshot_file,
     snapshot_from_json,
     snapshot_json,

@@ -32,14 +32,9 @@ from turnout.domain.providers import ApiKeyAuth, ProviderConfig, ProviderKind
 from turnout.errors import InvalidInput
 from turnout.ports import ChangeListener, Clock, RegistryStore
 from turnout.services.registry import Registry
-from turnout.services.snapshot import (
-    RoutingSnapshot,
-    load_snapshot,
-    read_snapshot_file,
-    snapshot_json,
-    write_snapshot_file,
-)
+from turnout.services.snapshot import RoutingSnapshot, load_snapshot
 from turnout.services.snapshot_feed import ListenerFactory, SnapshotFeed
+from turnout.services.snapshot_file import read_snapshot_file, snapshot_json, write_snapshot_file
 from turnout.store import SqlStore, open_store
 from turnout.store.notify import (
     LISTENER_APPLICATION_NAME,

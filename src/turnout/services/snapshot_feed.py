@@ -32,13 +32,8 @@ from typing import Literal, TypedDict
 
 from turnout.errors import StoreUnavailable, TurnoutError
 from turnout.ports import ChangeListener, Clock, RegistryStore
-from turnout.services.snapshot import (
-    RoutingSnapshot,
-    read_snapshot_file,
-    reload_if_changed,
-    snapshot_json,
-    write_snapshot_file,
-)
+from turnout.services.snapshot import RoutingSnapshot, reload_if_changed
+from turnout.services.snapshot_file import read_snapshot_file, snapshot_json, write_snapshot_file
 
 __all__ = ["FeedStatus", "ListenerFactory", "SnapshotFeed", "SnapshotSource", "SwapCallback"]
 
