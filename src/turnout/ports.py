@@ -132,6 +132,7 @@ class AuditRepository(Protocol):
         limit: int | None = None,
         newest_first: bool = False,
         subject: str | None = None,
+        action_prefix: str | None = None,
     ) -> list[AuditEntry]: ...
 
     def iterate(self) -> Iterator[AuditEntry]:

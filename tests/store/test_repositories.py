@@ -362,6 +362,25 @@ def test_audit_entries_order_paging_and_subject_filter(store: SqlStore) -> None:
         assert [e.seq for e in uow.audit.iterate()] == [1, 2, 3, 4, 5, 6]
 
 
+def test_audit_entries_filter_by_action_prefix_literally(store: SqlStore) -> None:
+    actions = ["alias.set", "alias.rollback", "token.create", "aliasXset", "alias_set"]
+    for i, action in enumerate(actions):
+        with store.unit_of_work(write=True) as uow:
+            uow.audit.append(T0 + timedelta(seconds=i), "ana", action, "prod-chat", {})
+    with store.unit_of_work() as uow:
+
+        def matching(prefix: str, **options: Any) -> list[str]:
+            return [e.action for e in uow.audit.entries(action_prefix=prefix, **options)]
+
+        assert matching("alias.") == ["alias.set", "alias.rollback"]  # '.' is no wildcard
+        assert matching("alias_") == ["alias_set"]  # nor is '_' (LIKE's one-character one)
+        assert matching("alias%") == []  # nor '%'
+        assert matching("token.create") == ["token.create"]
+        assert matching("alias.", newest_first=True, limit=1) == ["alias.rollback"]
+        assert matching("alias.", subject="batch") == []
+        assert len(matching("")) == len(actions)  # an empty prefix filters nothing
+
+
 def test_audit_iterate_streams_more_than_one_batch_worth(store: SqlStore) -> None:
     with store.unit_of_work(write=True) as uow:
         for i in range(30):

@@ -14,12 +14,19 @@ class AuditService:
         self._ctx = ctx
 
     def entries(
-        self, principal: Principal, limit: int | None = 50, subject: str | None = None
+        self,
+        principal: Principal,
+        limit: int | None = 50,
+        subject: str | None = None,
+        action_prefix: str | None = None,
     ) -> list[AuditEntry]:
-        """The newest entries first, optionally only those about ``subject``."""
+        """The newest entries first, optionally only those about ``subject`` and only
+        actions starting with ``action_prefix`` (``alias.``, ``token.create``)."""
         authorize(principal, Operation.READ)
         with self._ctx.store.unit_of_work() as uow:
-            return uow.audit.entries(limit=limit, newest_first=True, subject=subject)
+            return uow.audit.entries(
+                limit=limit, newest_first=True, subject=subject, action_prefix=action_prefix
+            )
 
     def verify(self, principal: Principal) -> tuple[int, ChainBreak | None]:
         """Recompute the whole chain: (entries the head claims, first break or None)."""

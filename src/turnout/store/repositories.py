@@ -258,11 +258,14 @@ class SqlAudit:
         limit: int | None = None,
         newest_first: bool = False,
         subject: str | None = None,
+        action_prefix: str | None = None,
     ) -> list[AuditEntry]:
         order = audit_log.c.seq.desc() if newest_first else audit_log.c.seq
         query = select(audit_log).where(audit_log.c.seq > after_seq).order_by(order).limit(limit)
         if subject is not None:
             query = query.where(audit_log.c.subject == subject)
+        if action_prefix:  # LIKE with % and _ escaped: the prefix is matched literally
+            query = query.where(audit_log.c.action.startswith(action_prefix, autoescape=True))
         return [rows.audit_from_row(row._mapping) for row in self._conn.execute(query)]
 
     def iterate(self) -> Iterator[AuditEntry]:
